@@ -1,0 +1,42 @@
+# Tributary's entry points. Each target creates the virtual environment itself on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+STACK ?= dev
+PYTEST_ARGS ?=
+
+.PHONY: install plan validate test lint package clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+## The offline plan: every tenant's resources on stack $(STACK), no AWS credentials needed.
+plan: $(STAMP)
+	$(BIN)/tributary validate --stack $(STACK)
+	$(BIN)/tributary plan --stack $(STACK)
+
+validate: $(STAMP)
+	$(BIN)/tributary validate --stack $(STACK)
+
+## The whole test suite. CI=true selects the deterministic hypothesis profile.
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+## The handler's vendored dependencies for Lambda (arm64), needed by `pulumi up`.
+package: $(STAMP)
+	rm -rf build/lambda-deps
+	$(BIN)/python -m pip install --quiet --target build/lambda-deps \
+		--platform manylinux2014_aarch64 --implementation cp --python-version 3.14 --only-binary=:all: \
+		$$($(BIN)/python -c "from components.packaging import VENDORED; print(' '.join(VENDORED))")
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .hypothesis

@@ -1,0 +1,103 @@
+"""The `tributary` command: validate tenant files, write a new one, plan a stack offline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from cli import render
+from components.config import TenantFileError, load_tenants, tenant_files
+from components.naming import DEFAULT_STACK
+from components.stack import read_stack_file
+from components.templates import new_tenant_file
+
+app = typer.Typer(
+    help="Tributary: one real-time data pipeline per tenant file.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+ProjectOption = Annotated[Path, typer.Option("--project", help="The project folder (Pulumi.yaml, tenants/).")]
+StackOption = Annotated[str, typer.Option("--stack", "-s", help="The stack whose settings apply.")]
+
+
+def fail(problems: list[str]) -> None:
+    for line in problems:
+        typer.echo(line, err=True)  # one unwrapped line per problem, for people and for grep
+    raise typer.Exit(code=1)
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path] | None, typer.Argument(help="Tenant files; default every file in tenants/.")] = None,
+    project: ProjectOption = Path("."),
+    stack: StackOption = DEFAULT_STACK,
+) -> None:
+    """Check tenant files: one line per problem, exit 1 if any."""
+    try:
+        settings = read_stack_file(project, stack)
+        paths = files or tenant_files(project / settings.tenants_dir)
+        if not paths:
+            fail([f"{project / settings.tenants_dir}: no tenant files (*.yaml); `tributary new NAME` writes one"])
+        tenants = load_tenants(paths, stack)
+    except TenantFileError as error:
+        fail(error.problems)
+        return
+    out.print(f"[green]ok[/green]: {len(tenants)} tenant file(s) valid on stack {stack!r}")
+
+
+@app.command()
+def new(
+    name: Annotated[str, typer.Argument(help="Tenant name: lowercase letters, digits and '-', 2 to 24 characters.")],
+    project: ProjectOption = Path("."),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write tenants/NAME.yaml: a commented, valid starting file."""
+    path = project / read_stack_file(project, DEFAULT_STACK).tenants_dir / f"{name}.yaml"
+    text = new_tenant_file(name)
+    try:
+        from components.config import parse_tenant
+
+        parse_tenant(text, str(path))
+    except TenantFileError as error:
+        fail(error.problems)
+    if path.exists() and not force:
+        fail([f"{path}: already exists; pass --force to overwrite it"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    out.print(f"wrote {path}; edit its schema and keys, then `tributary validate {path}`")
+
+
+@app.command()
+def plan(
+    project: ProjectOption = Path("."),
+    stack: StackOption = DEFAULT_STACK,
+    as_json: Annotated[bool, typer.Option("--json", help="Print every resource with its inputs as JSON.")] = False,
+) -> None:
+    """Show what `pulumi up` would create for each tenant, offline: no credentials, no Pulumi CLI."""
+    from components.offline import evaluate
+
+    try:
+        evaluation = evaluate(project, stack, read_stack_file(project, stack))
+    except TenantFileError as error:
+        fail(error.problems)
+        return
+    if as_json:
+        print(json.dumps([r.as_plan() for r in evaluation.resources], indent=1, sort_keys=True, default=str))
+        return
+    render.plan(out, evaluation)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""What every part of one tenant's pipeline needs to know: the tenant, its names, where it deploys."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components import defaults
+from components.config import TenantFile
+from components.naming import TenantNames, tenant_names
+
+
+@dataclass(frozen=True)
+class PipelineContext:
+    tenant: TenantFile
+    stack: str
+    names: TenantNames
+    account_id: pulumi.Output[str]
+    region: pulumi.Output[str]
+    partition: pulumi.Output[str]
+    parent: pulumi.Resource
+    provider: pulumi.ProviderResource | None
+    settings: Any  # components.stack.StackSettings
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Tags for every resource that takes them: ours last, so a tenant cannot override them."""
+        return {
+            **self.tenant.tags,
+            "tenant": self.tenant.tenant,
+            "stack": self.stack,
+            "managed-by": defaults.MANAGED_BY,
+        }
+
+    def opts(self, *, retain: bool = False, **kwargs: Any) -> pulumi.ResourceOptions:
+        """Options for a child: parented, on the tenant's provider, and kept on delete if it holds data."""
+        return pulumi.ResourceOptions(
+            parent=self.parent,
+            provider=self.provider,
+            retain_on_delete=retain and self.tenant.retain_on_delete,
+            **kwargs,
+        )
+
+    def names_in_account(self) -> pulumi.Output[TenantNames]:
+        """The names once the account id is known (bucket names embed it, being global)."""
+        return self.account_id.apply(lambda account: tenant_names(self.tenant.tenant, self.stack, account))
+
+    def arn(self, service: str, resource: str, *, regional: bool = True) -> pulumi.Output[str]:
+        """An ARN in this tenant's account and region, e.g. arn("dynamodb", "table/x")."""
+        return pulumi.Output.all(self.partition, self.region, self.account_id).apply(
+            lambda values: f"arn:{values[0]}:{service}:{values[1] if regional else ''}:{values[2]}:{resource}"
+        )
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)

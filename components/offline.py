@@ -1,0 +1,276 @@
+"""The offline engine: the Pulumi program evaluated under Pulumi's mocks, no credentials and no CLI.
+
+`tributary plan`, the tests and the benchmarks read the program through `evaluate`; the sandbox passes
+its own `Mocks` (which create each resource in an AWS emulator) to the same function. ARNs are fabricated
+in AWS's own formats from the physical names, so policy documents resolve to what AWS would see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.stack import run_pulumi_func
+
+from components import program
+from components.stack import StackSettings
+
+PROJECT = "tributary"
+ACCOUNT_ID = "123456789012"
+PARTITION = "aws"
+COMPONENT_TYPE = "tributary:index:TenantPipeline"
+# The mock engine keeps global state: one evaluation at a time per process.
+_ENGINE_LOCK = threading.Lock()
+
+
+@dataclass
+class RegisteredResource:
+    """One resource the program registered: as `plan --json` prints it."""
+
+    tenant: str | None
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    id: str = ""
+    state: dict[str, Any] = field(default_factory=dict)
+
+    def as_plan(self) -> dict[str, Any]:
+        return {"tenant": self.tenant, "type": self.type, "name": self.name, "inputs": self.inputs}
+
+
+def _short_hash(*parts: str) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:8]
+
+
+def _key_id(name: str) -> str:
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+
+
+class FabricatingMocks(pulumi.runtime.Mocks):
+    """Mocks that answer like AWS: ids and ARNs derived from each resource's physical name."""
+
+    def __init__(self, region: str, account_id: str = ACCOUNT_ID):
+        self.region = region
+        self.account_id = account_id
+        self.providers: dict[str, dict[str, Any]] = {}
+        self.resources: list[RegisteredResource] = []
+        self.tenants: set[str] = set()
+        self._lock = threading.Lock()
+
+    # -- where a resource belongs -------------------------------------------------------------------------
+    def tenant_of(self, type_: str, name: str) -> str | None:
+        if type_ == COMPONENT_TYPE:
+            return name
+        owners = [tenant for tenant in self.tenants if name.startswith(f"{tenant}-")]
+        return max(owners, key=len) if owners else None
+
+    def placement(self, provider_ref: str | None) -> tuple[str, str]:
+        """(region, account) of a resource or call, following its explicit provider, if any."""
+        provider = self.providers.get((provider_ref or "").rpartition("::")[2])
+        if not provider:
+            return self.region, self.account_id
+        roles = provider.get("assumeRoles") or []
+        account = roles[0]["roleArn"].split(":")[4] if roles else self.account_id
+        return provider.get("region") or self.region, account
+
+    # -- pulumi.runtime.Mocks --------------------------------------------------------------------------------
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        region, account = self.placement(args.provider)
+        token = args.token
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": account,
+                "arn": f"arn:{PARTITION}:iam::{account}:user/tributary",
+                "userId": "AIDATRIBUTARY",
+                "id": account,
+            }, []
+        if token == "aws:index/getRegion:getRegion":
+            return {"name": region, "region": region, "id": region, "endpoint": f"{region}.amazonaws.com"}, []
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": PARTITION, "dnsSuffix": "amazonaws.com", "id": PARTITION}, []
+        return {}, []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        if args.typ == COMPONENT_TYPE:
+            with self._lock:
+                self.tenants.add(args.name)
+        region, account = self.placement(args.provider)
+        resource_id, state = self.fabricate(args.typ, args.name, dict(args.inputs), region, account)
+        if args.typ.startswith("pulumi:providers:"):
+            self.providers[resource_id] = dict(args.inputs)
+        self.record(args, resource_id, state)
+        return resource_id, state
+
+    def record(self, args: pulumi.runtime.MockResourceArgs, resource_id: str, state: dict[str, Any]) -> None:
+        with self._lock:
+            self.resources.append(
+                RegisteredResource(
+                    tenant=self.tenant_of(args.typ, args.name),
+                    type=args.typ,
+                    name=args.name,
+                    inputs=dict(args.inputs),
+                    id=resource_id,
+                    state=state,
+                )
+            )
+
+    # -- fabricated ids and ARNs -------------------------------------------------------------------------
+    def fabricate(self, typ: str, name: str, inputs: dict, region: str, account: str) -> tuple[str, dict]:
+        physical = (
+            inputs.get("name")
+            or inputs.get("bucket")
+            or inputs.get("dashboardName")
+            or f"{name}-{_short_hash(typ, name)}"
+        )
+        arn_prefix = f"arn:{PARTITION}"
+        regional = f"{region}:{account}"
+        builders = {
+            "aws:kms/key:Key": lambda: (
+                _key_id(name),
+                {"arn": f"{arn_prefix}:kms:{regional}:key/{_key_id(name)}", "keyId": _key_id(name)},
+            ),
+            "aws:kinesis/stream:Stream": lambda: (
+                f"{arn_prefix}:kinesis:{regional}:stream/{physical}",
+                {"arn": f"{arn_prefix}:kinesis:{regional}:stream/{physical}", "name": physical},
+            ),
+            "aws:kinesis/streamConsumer:StreamConsumer": lambda: (
+                f"{inputs.get('streamArn')}/consumer/{physical}:1700000000",
+                {"arn": f"{inputs.get('streamArn')}/consumer/{physical}:1700000000", "name": physical},
+            ),
+            "aws:dynamodb/table:Table": lambda: (
+                physical,
+                {"arn": f"{arn_prefix}:dynamodb:{regional}:table/{physical}", "name": physical},
+            ),
+            "aws:sqs/queue:Queue": lambda: (
+                f"https://sqs.{region}.amazonaws.com/{account}/{physical}",
+                {
+                    "arn": f"{arn_prefix}:sqs:{regional}:{physical}",
+                    "url": f"https://sqs.{region}.amazonaws.com/{account}/{physical}",
+                    "name": physical,
+                },
+            ),
+            "aws:s3/bucket:Bucket": lambda: (
+                physical,
+                {"arn": f"{arn_prefix}:s3:::{physical}", "bucket": physical, "region": region},
+            ),
+            "aws:iam/role:Role": lambda: (
+                physical,
+                {
+                    "arn": f"{arn_prefix}:iam::{account}:role/{physical}",
+                    "name": physical,
+                    "uniqueId": f"AROA{_short_hash(physical).upper()}",
+                },
+            ),
+            "aws:cloudwatch/logGroup:LogGroup": lambda: (
+                physical,
+                {"arn": f"{arn_prefix}:logs:{regional}:log-group:{physical}", "name": physical},
+            ),
+            "aws:lambda/function:Function": lambda: (
+                physical,
+                {
+                    "arn": f"{arn_prefix}:lambda:{regional}:function:{physical}",
+                    "name": physical,
+                    "qualifiedArn": f"{arn_prefix}:lambda:{regional}:function:{physical}:$LATEST",
+                    "version": "$LATEST",
+                },
+            ),
+            "aws:lambda/eventSourceMapping:EventSourceMapping": lambda: (
+                _key_id(name),
+                {"uuid": _key_id(name), "arn": f"{arn_prefix}:lambda:{regional}:event-source-mapping:{_key_id(name)}"},
+            ),
+            "aws:sns/topic:Topic": lambda: (
+                f"{arn_prefix}:sns:{regional}:{physical}",
+                {"arn": f"{arn_prefix}:sns:{regional}:{physical}", "name": physical},
+            ),
+            "aws:cloudwatch/metricAlarm:MetricAlarm": lambda: (
+                physical,
+                {"arn": f"{arn_prefix}:cloudwatch:{regional}:alarm:{physical}"},
+            ),
+            "aws:cloudwatch/dashboard:Dashboard": lambda: (
+                physical,
+                {"dashboardArn": f"{arn_prefix}:cloudwatch::{account}:dashboard/{physical}"},
+            ),
+            "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": lambda: (
+                f"{arn_prefix}:firehose:{regional}:deliverystream/{physical}",
+                {"arn": f"{arn_prefix}:firehose:{regional}:deliverystream/{physical}", "name": physical},
+            ),
+            "aws:glue/catalogDatabase:CatalogDatabase": lambda: (
+                f"{account}:{physical}",
+                {"arn": f"{arn_prefix}:glue:{regional}:database/{physical}", "name": physical},
+            ),
+            "aws:glue/catalogTable:CatalogTable": lambda: (
+                f"{account}:{inputs.get('databaseName')}:{physical}",
+                {
+                    "arn": f"{arn_prefix}:glue:{regional}:table/{inputs.get('databaseName')}/{physical}",
+                    "name": physical,
+                },
+            ),
+            "aws:kms/alias:Alias": lambda: (physical, {"arn": f"{arn_prefix}:kms:{regional}:{physical}"}),
+        }
+        builder = builders.get(typ)
+        if builder is not None:
+            resource_id, outputs = builder()
+        else:
+            resource_id, outputs = f"{physical}", {}
+        return resource_id, {**inputs, **outputs}
+
+
+@dataclass
+class Evaluation:
+    """What one evaluation of the program registered."""
+
+    stack: str
+    resources: list[RegisteredResource]
+    outputs: dict[str, Any]
+
+    def by_tenant(self) -> dict[str, list[RegisteredResource]]:
+        grouped: dict[str, list[RegisteredResource]] = {}
+        for resource in self.resources:
+            if resource.tenant is not None:
+                grouped.setdefault(resource.tenant, []).append(resource)
+        return grouped
+
+    def of_type(self, type_: str, tenant: str | None = None) -> list[RegisteredResource]:
+        return [r for r in self.resources if r.type == type_ and (tenant is None or r.tenant == tenant)]
+
+
+def offline_settings(settings: StackSettings) -> StackSettings:
+    # Offline runs never upload the code, so they do not need the vendored dependencies built.
+    return settings.model_copy(update={"require_packaged_dependencies": False})
+
+
+def evaluate(
+    project_dir: Path,
+    stack: str,
+    settings: StackSettings,
+    mocks: FabricatingMocks | None = None,
+) -> Evaluation:
+    """Run the program once under mocks, in a fresh event loop; raise TenantFileError for bad files."""
+    mocks = mocks or FabricatingMocks(region=settings.region)
+    settings = offline_settings(settings)
+    with _ENGINE_LOCK:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            runtime_settings.ROOT.set(None)
+            pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
+            loop.run_until_complete(run_pulumi_func(lambda: program.run(project_dir, stack, settings)))
+            root = pulumi.runtime.get_root_resource()
+            outputs = loop.run_until_complete(_resolve(getattr(root, "outputs", {})))
+        finally:
+            runtime_settings.ROOT.set(None)
+            asyncio.set_event_loop(None)
+            loop.close()
+    return Evaluation(stack=stack, resources=list(mocks.resources), outputs=outputs)
+
+
+async def _resolve(value: Any) -> Any:
+    """Stack outputs as plain values."""
+    return await pulumi.Output.from_input(value).future()

@@ -1,0 +1,226 @@
+"""TenantPipeline: one tenant's complete pipeline, composed from one module per part.
+
+producers -> stream (key) -> processor (mapping) -> table
+                   |              `-> failure queue / bucket
+                   `-> archive (Firehose -> S3 Parquet, Glue table)
++ alarms -> topic, dashboard
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components import alarms, archive, failures, iam, keys, naming, policies, processor, stream, table
+from components.config import TenantFile
+from components.context import PipelineContext, to_json
+from components.stack import StackSettings
+
+TYPE_TOKEN = "tributary:index:TenantPipeline"
+
+
+@dataclass
+class TenantPipelineArgs:
+    tenant: TenantFile
+    stack: str
+    settings: StackSettings = field(default_factory=StackSettings)
+
+
+def _tenant_provider(name: str, tenant: TenantFile, parent: pulumi.Resource) -> pulumi.ProviderResource | None:
+    """A tenant with its own account gets its own provider, assuming the role its file names."""
+    if tenant.account is None:
+        return None
+    return aws.Provider(
+        f"{name}-provider",
+        region=tenant.account.region,
+        assume_roles=[{"role_arn": tenant.account.role_arn, "session_name": f"tributary-{tenant.tenant}"}],
+        default_tags={"tags": {"tenant": tenant.tenant, "managed-by": "tributary"}},
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+class TenantPipeline(pulumi.ComponentResource):
+    """Everything one tenant gets. Outputs are the stable contract `__main__.py` exports."""
+
+    stream_arn: pulumi.Output[str]
+    """ARN of the Kinesis stream producers write to."""
+    stream_name: pulumi.Output[str]
+    """Name of the Kinesis stream producers write to."""
+    table_name: pulumi.Output[str]
+    """Name of the DynamoDB table that serves the processed records."""
+    failure_queue_url: pulumi.Output[str]
+    """URL of the SQS queue holding poison pills and batches that ran out of retries."""
+    archive_bucket: pulumi.Output[str]
+    """Name of the S3 bucket with the Parquet archive ("" when the archive is disabled)."""
+    key_arn: pulumi.Output[str]
+    """ARN of the tenant's KMS key."""
+    function_name: pulumi.Output[str]
+    """Name of the processor function."""
+    alarm_topic_arn: pulumi.Output[str]
+    """ARN of the SNS topic every alarm notifies."""
+    dashboard_url: pulumi.Output[str]
+    """Console URL of the tenant's CloudWatch dashboard."""
+
+    def __init__(self, name: str, args: TenantPipelineArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        tenant = args.tenant
+        provider = _tenant_provider(name, tenant, self)
+        invoke_opts = pulumi.InvokeOutputOptions(provider=provider, parent=self)
+        ctx = PipelineContext(
+            tenant=tenant,
+            stack=args.stack,
+            names=naming.tenant_names(tenant.tenant, args.stack),
+            account_id=aws.get_caller_identity_output(opts=invoke_opts).account_id,
+            region=aws.get_region_output(opts=invoke_opts).region,
+            partition=aws.get_partition_output(opts=invoke_opts).partition,
+            parent=self,
+            provider=provider,
+            settings=args.settings,
+        )
+        self._build(ctx)
+
+    def _build(self, ctx: PipelineContext) -> None:
+        tenant = ctx.tenant
+        archive_enabled = tenant.archive.enabled
+        processor_role = iam.create_role(ctx, "processor", ctx.names.processor_role, "lambda.amazonaws.com")
+        firehose_role = (
+            iam.create_role(ctx, "firehose", ctx.names.firehose_role, "firehose.amazonaws.com")
+            if archive_enabled
+            else None
+        )
+        function_log_group_arn = ctx.arn("logs", f"log-group:{ctx.names.function_log_group}")
+        firehose_log_group_arn = ctx.arn("logs", f"log-group:{ctx.names.firehose_log_group}")
+
+        key_policy = pulumi.Output.all(
+            partition=ctx.partition,
+            region=ctx.region,
+            account_id=ctx.account_id,
+            processor_role=processor_role.arn,
+            firehose_role=firehose_role.arn if firehose_role else None,
+            function_log_group=function_log_group_arn,
+            firehose_log_group=firehose_log_group_arn if archive_enabled else None,
+        ).apply(lambda values: to_json(policies.key_policy(_key_policy_arns(values, tenant))))
+        key = keys.create_key(ctx, key_policy)
+        key_arn = key.key.arn
+
+        tenant_stream = stream.create_stream(ctx, key_arn)
+        serving_table = table.create_table(ctx, key_arn)
+        failure = failures.create_failure_destinations(ctx, key_arn)
+        function_log_group = processor.create_function_log_group(ctx, key_arn)
+        topic = alarms.create_topic(ctx, key_arn)
+
+        processor_arns = pulumi.Output.all(
+            partition=ctx.partition,
+            region=ctx.region,
+            account_id=ctx.account_id,
+            key=key_arn,
+            stream=tenant_stream.stream.arn,
+            table=serving_table.arn,
+            failure_queue=failure.queue.arn,
+            function_log_group=function_log_group.arn,
+            processor_role=processor_role.arn,
+            consumer=tenant_stream.consumer.arn if tenant_stream.consumer else None,
+            failure_bucket=failure.bucket.arn if failure.bucket else None,
+        ).apply(lambda values: policies.TenantArns(**values))
+        processor_policy = iam.attach_policy(
+            ctx, "processor", processor_role, processor_arns.apply(policies.processor_policy)
+        )
+        tenant_processor = processor.create_processor(
+            ctx,
+            role=processor_role,
+            role_policy=processor_policy,
+            log_group=function_log_group,
+            key_arn=key_arn,
+            table=serving_table,
+            stream_arn=tenant_stream.stream.arn,
+            consumer=tenant_stream.consumer,
+            failure_queue=failure.queue,
+            on_failure_arn=failure.on_failure_arn,
+        )
+
+        watched: list[pulumi.Resource] = [tenant_processor.function, serving_table, failure.queue]
+        archive_bucket_name: pulumi.Input[str] = ""
+        if archive_enabled and firehose_role is not None:
+            tenant_archive = self._build_archive(ctx, firehose_role, key_arn, tenant_stream.stream)
+            watched.append(tenant_archive.delivery_stream)
+            archive_bucket_name = tenant_archive.bucket.bucket
+
+        tenant_alarms = alarms.create_alarms(ctx, topic, depends_on=watched)
+        dashboard = alarms.create_dashboard(ctx, tenant_alarms)
+
+        self.stream_arn = tenant_stream.stream.arn
+        self.stream_name = tenant_stream.stream.name
+        self.table_name = serving_table.name
+        self.failure_queue_url = failure.queue.url
+        self.archive_bucket = pulumi.Output.from_input(archive_bucket_name)
+        self.key_arn = key_arn
+        self.function_name = tenant_processor.function.name
+        self.alarm_topic_arn = topic.arn
+        self.dashboard_url = pulumi.Output.all(ctx.region, dashboard.dashboard_name).apply(
+            lambda values: alarms.dashboard_url(values[0], values[1])
+        )
+        self.register_outputs(
+            {
+                "stream_arn": self.stream_arn,
+                "stream_name": self.stream_name,
+                "table_name": self.table_name,
+                "failure_queue_url": self.failure_queue_url,
+                "archive_bucket": self.archive_bucket,
+                "key_arn": self.key_arn,
+                "function_name": self.function_name,
+                "alarm_topic_arn": self.alarm_topic_arn,
+                "dashboard_url": self.dashboard_url,
+            }
+        )
+
+    def _build_archive(self, ctx, firehose_role, key_arn, kinesis_stream) -> archive.Archive:
+        bucket = archive.create_archive_bucket(ctx, key_arn)
+        log_group = archive.create_archive_log_group(ctx, key_arn)
+        glue_database_arn, glue_table_arn = archive.table_arns(ctx)
+        firehose_arns = pulumi.Output.all(
+            partition=ctx.partition,
+            region=ctx.region,
+            account_id=ctx.account_id,
+            key=key_arn,
+            stream=kinesis_stream.arn,
+            table="",
+            failure_queue="",
+            function_log_group="",
+            processor_role="",
+            archive_bucket=bucket.arn,
+            firehose_log_group=log_group.arn,
+            firehose_role=firehose_role.arn,
+            glue_database=glue_database_arn,
+            glue_table=glue_table_arn,
+        ).apply(lambda values: policies.TenantArns(**values))
+        firehose_policy = iam.attach_policy(
+            ctx, "firehose", firehose_role, firehose_arns.apply(policies.firehose_policy)
+        )
+        return archive.create_archive(
+            ctx,
+            bucket=bucket,
+            log_group=log_group,
+            role=firehose_role,
+            role_policy=firehose_policy,
+            key_arn=key_arn,
+            stream_arn=kinesis_stream.arn,
+        )
+
+
+def _key_policy_arns(values: dict, tenant: TenantFile) -> policies.TenantArns:
+    return policies.TenantArns(
+        partition=values["partition"],
+        region=values["region"],
+        account_id=values["account_id"],
+        key="",
+        stream="",
+        table="",
+        failure_queue="",
+        function_log_group=values["function_log_group"],
+        processor_role=values["processor_role"],
+        firehose_role=values["firehose_role"],
+        firehose_log_group=values["firehose_log_group"],
+        producer_roles=list(tenant.stream.producers),
+    )

@@ -1,0 +1,39 @@
+"""The Pulumi program: load every tenant file, keep the ones this stack selects, one pipeline each.
+
+`__main__.py` runs this under `pulumi up`; the offline engine (components/offline.py) runs the very same
+function under Pulumi's mocks for `tributary plan`, the sandbox and the tests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+
+from components.config import load_tenants, tenant_files
+from components.pipeline import TenantPipeline, TenantPipelineArgs
+from components.stack import StackSettings, select_tenants
+
+OUTPUTS = (
+    "stream_arn",
+    "stream_name",
+    "table_name",
+    "failure_queue_url",
+    "archive_bucket",
+    "key_arn",
+    "function_name",
+    "alarm_topic_arn",
+    "dashboard_url",
+)
+
+
+def run(project_dir: Path, stack: str, settings: StackSettings) -> dict[str, TenantPipeline]:
+    """Build every selected tenant's pipeline and export its outputs under the tenant's name."""
+    tenants = load_tenants(tenant_files(project_dir / settings.tenants_dir), stack)
+    pipelines = {}
+    for tenant in select_tenants(tenants, settings.tenants):
+        pipeline = TenantPipeline(tenant.tenant, TenantPipelineArgs(tenant=tenant, stack=stack, settings=settings))
+        pulumi.export(tenant.tenant, {output: getattr(pipeline, output) for output in OUTPUTS})
+        pipelines[tenant.tenant] = pipeline
+    pulumi.export("tenants", sorted(pipelines))
+    return pipelines

@@ -1,0 +1,34 @@
+"""The tenant's DynamoDB table: on demand, CMK-encrypted, recoverable, protected from deletion."""
+
+from __future__ import annotations
+
+import pulumi_aws as aws
+
+from components import defaults
+from components.context import PipelineContext
+
+# The handler's key and TTL attribute names (runtime/settings.py holds the same three names).
+PARTITION_KEY = "pk"
+SORT_KEY = "sk"
+TTL_ATTRIBUTE = "expires_at"
+
+
+def create_table(ctx: PipelineContext, key_arn) -> aws.dynamodb.Table:
+    settings = ctx.tenant.table
+    records = ctx.tenant.records
+    # Counters keep dedupe markers that must expire, so they need TTL even without ttl_days.
+    ttl_enabled = records.ttl_days is not None or records.write == "counters"
+    return aws.dynamodb.Table(
+        f"{ctx.tenant.tenant}-table",
+        name=ctx.names.table,
+        billing_mode=defaults.TABLE_BILLING_MODE,
+        hash_key=PARTITION_KEY,
+        range_key=SORT_KEY,
+        attributes=[{"name": PARTITION_KEY, "type": "S"}, {"name": SORT_KEY, "type": "S"}],
+        server_side_encryption={"enabled": True, "kms_key_arn": key_arn},
+        point_in_time_recovery={"enabled": settings.point_in_time_recovery},
+        deletion_protection_enabled=settings.deletion_protection,
+        ttl={"attribute_name": TTL_ATTRIBUTE, "enabled": True} if ttl_enabled else None,
+        tags=ctx.tags,
+        opts=ctx.opts(retain=True),
+    )
