@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from cli import render
+from cli.sandbox import app as sandbox_app
 from components.config import TenantFileError, load_tenants, tenant_files
 from components.naming import DEFAULT_STACK
 from components.stack import read_stack_file
@@ -22,6 +23,9 @@ app = typer.Typer(
     add_completion=False,
 )
 out = Console()
+
+app.add_typer(sandbox_app, name="sandbox")
+
 err = Console(stderr=True)
 
 ProjectOption = Annotated[Path, typer.Option("--project", help="The project folder (Pulumi.yaml, tenants/).")]

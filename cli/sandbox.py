@@ -1,0 +1,173 @@
+"""`tributary sandbox`: every tenant's pipeline on this machine, from the same program, with live progress."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from components.config import TenantFileError
+from components.naming import DEFAULT_STACK
+from sandbox.deploy import DeployError
+from sandbox.faults import FaultSpecError, parse_faults
+from sandbox.report import SessionReport, build_report
+from sandbox.runner import Sandbox, SandboxOptions
+
+app = typer.Typer(help="Run every tenant's pipeline on this machine against an AWS emulator.", no_args_is_help=False)
+out = Console()
+
+
+def _progress_table(sandbox: Sandbox) -> Table:
+    table = Table(title="tributary sandbox", title_justify="left")
+    for column in (
+        "tenant",
+        "produced",
+        "processed",
+        "written",
+        "duplicates",
+        "stale",
+        "failure queue",
+        "iterator age",
+        "archived rows",
+    ):
+        table.add_column(column, justify="right" if column != "tenant" else "left")
+    for name, run in sorted(sandbox.runs.items()):
+        stats = run.esm.stats
+        produced = len(run.manifest.records) if run.manifest else "…"
+        archived = run.firehose.stats.rows_archived if run.firehose else "-"
+        to_queue = int(sandbox.totals(name, "RecordsInvalid")) + stats.records_to_destination
+        table.add_row(
+            name,
+            str(produced),
+            str(stats.records_delivered),
+            str(int(sandbox.totals(name, "RecordsWritten"))),
+            str(int(sandbox.totals(name, "DuplicatesSkipped"))),
+            str(int(sandbox.totals(name, "StaleSkipped"))),
+            str(to_queue),
+            f"{stats.iterator_age_ms / 1000:.1f} s",
+            str(archived),
+        )
+    return table
+
+
+def _print_report(report: SessionReport) -> None:
+    table = Table(title="summary (read back from the emulator)", title_justify="left")
+    for column in (
+        "tenant",
+        "mode",
+        "produced",
+        "valid",
+        "duplicates",
+        "invalid",
+        "table items",
+        "failure queue",
+        "archived",
+        "unaccounted",
+        "alarms in ALARM",
+    ):
+        table.add_column(column, justify="right" if column not in ("tenant", "mode", "alarms in ALARM") else "left")
+    for tenant in report.tenants:
+        table.add_row(
+            tenant.tenant,
+            tenant.write_mode,
+            str(tenant.produced),
+            str(tenant.valid),
+            str(tenant.duplicates),
+            str(tenant.invalid),
+            str(tenant.table_items),
+            str(tenant.failure_messages),
+            str(tenant.archived_rows),
+            str(len(tenant.unaccounted)),
+            ", ".join(tenant.alarms_firing) or "none",
+        )
+    out.print(table)
+    out.print(f"{report.produced} records in {report.seconds:.1f} s: {report.events_per_second:.0f} events/s processed")
+    for tenant in report.tenants:
+        if tenant.archive_location:
+            out.print(f"{tenant.tenant}: archive at {tenant.archive_location}")
+    if report.query_hint:
+        out.print(report.query_hint)
+    for tenant in report.tenants:
+        for problem in tenant.unaccounted[:5]:
+            out.print(f"[red]{tenant.tenant}: unaccounted: {problem}[/red]")
+
+
+@app.callback(invoke_without_command=True)
+def run(
+    ctx: typer.Context,
+    project: Annotated[Path, typer.Option("--project", help="The project folder.")] = Path("."),
+    stack: Annotated[str, typer.Option("--stack", "-s")] = DEFAULT_STACK,
+    endpoint_url: Annotated[str | None, typer.Option(help="An emulator already running (moto, LocalStack).")] = None,
+    tenant: Annotated[list[str] | None, typer.Option("--tenant", help="Only these tenants (repeatable).")] = None,
+    events: Annotated[int, typer.Option(min=1, max=1_000_000, help="Events per tenant.")] = 1000,
+    rate: Annotated[float, typer.Option(min=0, help="Events/s per tenant; 0 = as fast as possible.")] = 0.0,
+    duplicates: Annotated[float, typer.Option(min=0, max=100, help="% of events sent twice.")] = 5.0,
+    invalid: Annotated[float, typer.Option(min=0, max=100, help="% poison pills.")] = 2.0,
+    out_of_order: Annotated[float, typer.Option("--out-of-order", min=0, max=100, help="% reordered.")] = 5.0,
+    faults: Annotated[str, typer.Option(help="throttle=PCT,crash=PCT")] = "",
+    time_scale: Annotated[float, typer.Option(min=0.001, max=1.0, help="Shrinks windows and buffer intervals.")] = 0.02,
+    seed: Annotated[int, typer.Option(help="Seed for traffic and faults.")] = 7,
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for the pipelines to drain.")] = 600.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Deploy every tenant into an emulator, stream synthetic traffic through it, and account for every record."""
+    if ctx.invoked_subcommand is not None:
+        return
+    try:
+        fault_plan = parse_faults(faults, seed)
+    except FaultSpecError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    options = SandboxOptions(
+        events=events,
+        rate=rate,
+        duplicates_pct=duplicates,
+        invalid_pct=invalid,
+        out_of_order_pct=out_of_order,
+        faults=fault_plan,
+        time_scale=time_scale,
+        seed=seed,
+        work_dir=project / ".sandbox",
+    )
+    try:
+        with Sandbox(project, stack, options, endpoint_url=endpoint_url, tenants=tenant) as sandbox:
+            if not sandbox.runs:
+                typer.echo(f"stack {stack!r} selects no tenants", err=True)
+                raise typer.Exit(1)
+            drained = _run_session(sandbox, timeout, live=not as_json)
+            report = build_report(sandbox)
+    except TenantFileError as error:
+        for line in error.problems:
+            typer.echo(line, err=True)
+        raise typer.Exit(1) from None
+    except DeployError as error:
+        typer.echo(f"the emulator refused a resource: {error}", err=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        print(json.dumps(report.as_dict(), indent=1, sort_keys=True))
+    else:
+        _print_report(report)
+    if not drained:
+        typer.echo(f"the pipelines did not drain within {timeout:.0f} s", err=True)
+    if not drained or report.unaccounted:
+        raise typer.Exit(1)
+
+
+def _run_session(sandbox: Sandbox, timeout: float, live: bool) -> bool:
+    if not live:
+        sandbox.produce()
+        return sandbox.drain(timeout)
+    with Live(_progress_table(sandbox), console=out, refresh_per_second=4) as display:
+
+        def refresh() -> None:
+            display.update(_progress_table(sandbox))
+
+        sandbox.produce(on_progress=refresh)
+        drained = sandbox.drain(timeout, on_progress=refresh)
+        refresh()
+    return drained

@@ -1,0 +1,396 @@
+"""A sandbox session: deploy every tenant into the emulator, run what the emulator cannot, stream traffic.
+
+    with Sandbox(project_dir, "dev", options) as sandbox:
+        sandbox.produce()
+        sandbox.drain()
+        report = sandbox.report()
+
+The event source mappings and Firehose deliveries are built from the resources the program registered
+(`specs_for`), so they run with exactly the settings `pulumi up` would give them on AWS.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from components.config import TEMPLATE_FIELD, TIME_BUCKETS, TenantFile, load_tenants, tenant_files
+from components.offline import RegisteredResource
+from components.stack import StackSettings, read_stack_file
+from sandbox import traffic
+from sandbox.deploy import Clients, Deployment, deploy
+from sandbox.emulator import Emulator
+from sandbox.event_source import EventSourceMapping
+from sandbox.faults import FaultPlan
+from sandbox.firehose import FirehoseDelivery
+from sandbox.observe import AlarmEvaluator, AlarmState, EmfReader, MetricSink
+from sandbox.specs import DeliverySpec, FunctionSpec, MappingSpec
+from sandbox.workers import FunctionWorkers, worker_concurrency
+
+FUNCTION = "aws:lambda/function:Function"
+MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
+DELIVERY = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
+GLUE_TABLE = "aws:glue/catalogTable:CatalogTable"
+CONSUMER = "aws:kinesis/streamConsumer:StreamConsumer"
+
+
+@dataclass(frozen=True)
+class SandboxOptions:
+    events: int = 1000  # per tenant
+    rate: float = 0.0  # events per second per tenant; 0 = as fast as the emulator takes them
+    duplicates_pct: float = 5.0
+    invalid_pct: float = 2.0
+    out_of_order_pct: float = 5.0
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    time_scale: float = 0.02  # batching windows and Firehose buffer intervals are this much shorter
+    seed: int = 7
+    work_dir: Path = Path(".sandbox")
+
+
+# --------------------------------------------------------------------------------- specs from the program
+
+
+def _only(resources: list[RegisteredResource], type_: str) -> RegisteredResource | None:
+    matches = [r for r in resources if r.type == type_]
+    return matches[0] if matches else None
+
+
+def mapping_spec(resources: list[RegisteredResource]) -> MappingSpec:
+    """The event source mapping exactly as the program configured it, with the emulator's ARNs."""
+    function = _only(resources, FUNCTION)
+    mapping = _only(resources, MAPPING)
+    if function is None or mapping is None:
+        raise ValueError("the tenant has no processor function or event source mapping")
+    inputs = mapping.inputs
+    source = inputs["eventSourceArn"]
+    consumer = _only(resources, CONSUMER)
+    if consumer is not None and source == consumer.state.get("arn"):
+        # The sandbox reads shards directly; a dedicated consumer changes throughput, not semantics.
+        source = consumer.inputs["streamArn"]
+    f = function.inputs
+    spec = FunctionSpec(
+        name=f["name"],
+        handler=f["handler"],
+        environment=dict(f["environment"]["variables"]),
+        timeout_seconds=int(f["timeout"]),
+        memory_mb=int(f["memorySize"]),
+        function_arn=function.state["arn"],
+        role_arn=f.get("role"),
+    )
+    destination = (inputs.get("destinationConfig") or {}).get("onFailure", {}).get("destinationArn")
+    return MappingSpec(
+        uuid=mapping.id,
+        stream_arn=source,
+        function=spec,
+        batch_size=int(inputs["batchSize"]),
+        batching_window_seconds=int(inputs.get("maximumBatchingWindowInSeconds", 0)),
+        parallelization_factor=int(inputs.get("parallelizationFactor", 1)),
+        starting_position=inputs["startingPosition"],
+        bisect_on_error=bool(inputs.get("bisectBatchOnFunctionError")),
+        max_retries=int(inputs.get("maximumRetryAttempts", -1)),
+        max_record_age_seconds=int(inputs.get("maximumRecordAgeInSeconds", -1)),
+        report_batch_item_failures="ReportBatchItemFailures" in (inputs.get("functionResponseTypes") or []),
+        on_failure_destination=destination,
+    )
+
+
+def delivery_spec(resources: list[RegisteredResource]) -> DeliverySpec | None:
+    delivery = _only(resources, DELIVERY)
+    if delivery is None:
+        return None
+    s3 = delivery.inputs["extendedS3Configuration"]
+    conversion = s3.get("dataFormatConversionConfiguration")
+    table = _only(resources, GLUE_TABLE)
+    columns = [(c["name"], c["type"]) for c in (table.inputs["storageDescriptor"]["columns"] if table else [])]
+    return DeliverySpec(
+        name=delivery.inputs["name"],
+        stream_arn=delivery.inputs["kinesisSourceConfiguration"]["kinesisStreamArn"],
+        bucket_arn=s3["bucketArn"],
+        prefix=s3["prefix"],
+        error_output_prefix=s3["errorOutputPrefix"],
+        buffer_mb=int(s3["bufferingSize"]),
+        buffer_seconds=int(s3["bufferingInterval"]),
+        output_format="parquet" if conversion else "json",
+        columns=columns,
+        compression="SNAPPY" if conversion else s3.get("compressionFormat", "UNCOMPRESSED"),
+    )
+
+
+def traffic_hints(tenant: TenantFile) -> traffic.FieldHints:
+    records = tenant.records
+    key_fields = tuple(
+        name
+        for template in (records.partition_key, records.sort_key or "")
+        for name in TEMPLATE_FIELD.findall(template)
+        if name not in TIME_BUCKETS
+    )
+    return traffic.FieldHints(
+        event_id=records.event_id,
+        timestamp=records.timestamp,
+        version=records.version,
+        partition_key_fields=key_fields,
+        entities=25,
+    )
+
+
+# --------------------------------------------------------------------------------- one tenant at run time
+
+
+@dataclass
+class TenantRun:
+    tenant: TenantFile
+    resources: list[RegisteredResource]
+    mapping: MappingSpec
+    delivery: DeliverySpec | None
+    workers: FunctionWorkers
+    esm: EventSourceMapping
+    firehose: FirehoseDelivery | None
+    log_path: Path
+    emf: EmfReader
+    manifest: traffic.Manifest | None = None
+
+    @property
+    def name(self) -> str:
+        return self.tenant.tenant
+
+    def output(self, key: str) -> Any:
+        return self.outputs.get(key)
+
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+class Sandbox:
+    """Every selected tenant's pipeline, deployed into the emulator and running on this machine."""
+
+    def __init__(
+        self,
+        project_dir: Path,
+        stack: str,
+        options: SandboxOptions,
+        endpoint_url: str | None = None,
+        tenants: list[str] | None = None,
+    ):
+        self.project_dir = project_dir
+        self.stack = stack
+        self.options = options
+        self._endpoint_url = endpoint_url
+        self._tenant_filter = tenants
+        self._emulator: Emulator | None = None
+        self.deployment: Deployment | None = None
+        self.runs: dict[str, TenantRun] = {}
+        self.started = datetime.now(UTC)
+        self.clients: Clients | None = None
+        self.sink: MetricSink | None = None
+        self._observer: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.alarm_states: list[AlarmState] = []
+
+    # -- lifecycle
+    def settings(self) -> StackSettings:
+        settings = read_stack_file(self.project_dir, self.stack)
+        if self._tenant_filter:
+            settings = settings.model_copy(update={"tenants": list(self._tenant_filter)})
+        return settings
+
+    def start(self) -> Sandbox:
+        settings = self.settings()
+        if self._endpoint_url is None:
+            self._emulator = Emulator()
+            self._endpoint_url = self._emulator.start()
+        self.deployment = deploy(self.project_dir, self.stack, settings, self._endpoint_url)
+        self.clients = Clients(self._endpoint_url, settings.region)
+        self.sink = MetricSink(self.clients.cloudwatch)
+        tenants = {t.tenant: t for t in load_tenants(tenant_files(self.project_dir / settings.tenants_dir), self.stack)}
+        logs = self.options.work_dir / "logs"
+        shutil.rmtree(logs, ignore_errors=True)
+        for name, resources in self.deployment.evaluation.by_tenant().items():
+            self.runs[name] = self._start_tenant(tenants[name], resources, logs)
+            self.runs[name].outputs = self.deployment.evaluation.outputs.get(name, {})
+        self._observer = threading.Thread(target=self._observe_loop, daemon=True, name="sandbox-observer")
+        self._observer.start()
+        return self
+
+    def _start_tenant(self, tenant: TenantFile, resources: list[RegisteredResource], logs: Path) -> TenantRun:
+        assert self._endpoint_url is not None and self.sink is not None and self.deployment is not None
+        region = self.deployment.region
+        mapping = mapping_spec(resources)
+        shards = len(self.clients.kinesis.list_shards(StreamARN=mapping.stream_arn)["Shards"])
+        log_path = logs / f"{mapping.function.name}.log"
+        workers = FunctionWorkers(
+            mapping.function,
+            self._endpoint_url,
+            region,
+            log_path=str(log_path),
+            code_root=str(self.project_dir.resolve()),
+            max_workers=worker_concurrency(mapping.parallelization_factor, shards, cap=4),
+            faults=self.options.faults,
+        )
+        esm = EventSourceMapping(
+            mapping,
+            self._endpoint_url,
+            region,
+            workers,
+            time_scale=self.options.time_scale,
+            on_metric=self.sink.metric_hook("AWS/Lambda"),
+        )
+        delivery = delivery_spec(resources)
+        firehose = None
+        if delivery is not None:
+            firehose = FirehoseDelivery(
+                delivery,
+                self._endpoint_url,
+                region,
+                time_scale=self.options.time_scale,
+                on_metric=self.sink.metric_hook("AWS/Firehose"),
+            )
+        esm.start()
+        if firehose is not None:
+            firehose.start()
+        return TenantRun(tenant, resources, mapping, delivery, workers, esm, firehose, log_path, EmfReader(log_path))
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._observer is not None:
+            self._observer.join(timeout=10)
+        for run in self.runs.values():
+            run.esm.close()
+            if run.firehose is not None:
+                run.firehose.close()
+            run.workers.close()
+        if self._emulator is not None:
+            self._emulator.stop()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @property
+    def endpoint_url(self) -> str:
+        assert self._endpoint_url is not None
+        return self._endpoint_url
+
+    # -- traffic
+    def produce(self, on_progress: Callable[[], None] | None = None) -> None:
+        """Each tenant's synthetic producers, generated from its schema, one thread per tenant."""
+        options = traffic.TrafficOptions(
+            events=self.options.events,
+            rate=self.options.rate,
+            duplicates_pct=self.options.duplicates_pct,
+            invalid_pct=self.options.invalid_pct,
+            out_of_order_pct=self.options.out_of_order_pct,
+            seed=self.options.seed,
+        )
+        errors: list[BaseException] = []
+
+        def produce_for(run: TenantRun) -> None:
+            try:
+                kinesis = Clients(self.endpoint_url, self.deployment.region).kinesis
+                run.manifest = traffic.produce(
+                    kinesis,
+                    run.outputs["stream_name"],
+                    run.tenant.records.schema_,
+                    options,
+                    traffic_hints(run.tenant),
+                )
+            except BaseException as error:  # reported after every producer has stopped
+                errors.append(error)
+
+        threads = [threading.Thread(target=produce_for, args=(run,), daemon=True) for run in self.runs.values()]
+        for thread in threads:
+            thread.start()
+        while any(thread.is_alive() for thread in threads):
+            time.sleep(0.2)
+            if on_progress:
+                on_progress()
+        if errors:
+            raise errors[0]
+
+    def send(self, tenant: str, lines: list[bytes], partition_key_field: str | None = None) -> traffic.Manifest:
+        """Put the given payloads (one JSON document per line) on a tenant's stream."""
+        run = self.runs[tenant]
+        records = [
+            traffic.ProducedRecord(index=i, data=line, partition_key=_partition_key(line, i), kind="given")
+            for i, line in enumerate(lines)
+        ]
+        return traffic.put_records(self.clients.kinesis, run.outputs["stream_name"], records)
+
+    # -- progress
+    def _observe_loop(self) -> None:
+        while not self._stop.wait(1.0):
+            self.observe()
+
+    def observe(self) -> None:
+        """Collect metrics: the handlers' EMF, queue depths; put them into the emulator's CloudWatch."""
+        if self.sink is None or self.clients is None:
+            return
+        for run in self.runs.values():
+            for datum in run.emf.read():
+                self.sink.add(datum)
+            url = run.outputs.get("failure_queue_url")
+            if url:
+                attributes = self.clients.sqs.get_queue_attributes(
+                    QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+                )["Attributes"]
+                queue_name = url.rsplit("/", 1)[1]
+                self.sink.metric_hook("AWS/SQS")(
+                    "ApproximateNumberOfMessagesVisible",
+                    float(attributes["ApproximateNumberOfMessages"]),
+                    {"QueueName": queue_name},
+                )
+        # Metrics are best effort: the emulator may be shutting down under us.
+        with contextlib.suppress(Exception):
+            self.sink.flush()
+
+    def idle(self) -> bool:
+        producing = any(run.manifest is None for run in self.runs.values())
+        return not producing and all(
+            run.esm.idle() and (run.firehose is None or run.firehose.idle()) for run in self.runs.values()
+        )
+
+    def drain(self, timeout: float = 300.0, on_progress: Callable[[], None] | None = None) -> bool:
+        """Wait until every mapping has processed every record and every delivery has written; flush."""
+        deadline = time.monotonic() + timeout
+        quiet_since: float | None = None
+        while time.monotonic() < deadline:
+            if on_progress:
+                on_progress()
+            if self.idle():
+                quiet_since = quiet_since or time.monotonic()
+                if time.monotonic() - quiet_since > 1.0:  # idle twice, a second apart: nothing in flight
+                    break
+            else:
+                quiet_since = None
+            time.sleep(0.25)
+        else:
+            return False
+        for run in self.runs.values():
+            if run.firehose is not None:
+                run.firehose.flush()
+        self.observe()
+        self.alarm_states = AlarmEvaluator(self.clients.cloudwatch, self.started).evaluate()
+        return True
+
+    # -- state
+    def totals(self, tenant: str, metric: str, namespace: str = "Tributary") -> float:
+        if self.sink is None:
+            return 0.0
+        return sum(
+            value
+            for (ns, name, dimensions), value in list(self.sink.totals.items())
+            if ns == namespace and name == metric and ("tenant", tenant) in dimensions
+        )
+
+
+def _partition_key(line: bytes, index: int) -> str:
+    match = re.search(rb'"(?:id|event_id|device_id)"\s*:\s*"([^"]{1,200})"', line)
+    return match.group(1).decode() if match else f"line-{index}"
