@@ -170,6 +170,20 @@ def _bucket_setting(call: str, parameter: str, field: str, wrap: Callable[[Any],
     return create
 
 
+def _bucket_policy(c: Clients, name: str, i: dict) -> tuple[str, dict]:
+    """Only the statements the emulator can evaluate as AWS would.
+
+    moto applies bucket-policy statements but ignores their conditions: the TLS-only Deny (a Deny on
+    `aws:SecureTransport: false`) would deny every request. Conditional statements are left out and
+    counted in the resource's `omittedStatements`; the full document is checked by the tests on the plan.
+    """
+    document = json.loads(i["policy"])
+    kept = [s for s in document.get("Statement", []) if "Condition" not in s]
+    if kept:
+        c.s3.put_bucket_policy(Bucket=i["bucket"], Policy=json.dumps({**document, "Statement": kept}))
+    return i["bucket"], {"omittedStatements": len(document.get("Statement", [])) - len(kept)}
+
+
 def _public_access(c: Clients, name: str, i: dict) -> tuple[str, dict]:
     block = {k[:1].upper() + k[1:]: bool(v) for k, v in i.items() if k.startswith(("block", "ignore", "restrict"))}
     c.s3.put_public_access_block(Bucket=i["bucket"], PublicAccessBlockConfiguration=block)
@@ -384,7 +398,7 @@ CREATORS: dict[str, Creator] = {
     "aws:sqs/queuePolicy:QueuePolicy": _queue_policy,
     "aws:s3/bucket:Bucket": _bucket,
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _public_access,
-    "aws:s3/bucketPolicy:BucketPolicy": _bucket_setting("put_bucket_policy", "Policy", "policy", str),
+    "aws:s3/bucketPolicy:BucketPolicy": _bucket_policy,
     "aws:s3/bucketVersioning:BucketVersioning": _bucket_setting(
         "put_bucket_versioning", "VersioningConfiguration", "versioningConfiguration"
     ),

@@ -1,0 +1,67 @@
+"""moto's server on loopback, and boto3 clients pointed at it.
+
+    with Emulator() as endpoint_url:
+        kinesis = client("kinesis", endpoint_url)
+
+moto keeps its state per process, not per server: two emulators in one process share resources.
+"""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+DEFAULT_REGION = "us-east-1"
+# moto accepts any credentials; real-looking dummies keep botocore from searching for others.
+DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+DUMMY_ACCOUNT = "123456789012"  # moto's default account id
+
+
+def client(service: str, endpoint_url: str, region: str = DEFAULT_REGION, **config: Any) -> Any:
+    """A boto3 client for `service` at the emulator, with dummy credentials."""
+    return boto3.session.Session().client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=region,
+        config=Config(retries={"mode": "standard"}, **config),
+        **DUMMY_CREDENTIALS,
+    )
+
+
+class Emulator:
+    """Start and stop moto's `ThreadedMotoServer` on 127.0.0.1, on a free port."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._host = host
+        self._port = port
+        self._server: Any = None
+        self.endpoint_url: str | None = None
+
+    def start(self) -> str:
+        from moto.server import ThreadedMotoServer
+
+        # The server's per-request access log would drown the demo's output.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = ThreadedMotoServer(ip_address=self._host, port=self._port, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+        return self.endpoint_url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+            self.endpoint_url = None
+
+    def __enter__(self) -> str:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
