@@ -38,6 +38,10 @@ TIME_BUCKETS = ("hour", "day")
 # Glue/Athena column names: Firehose maps JSON keys to these columns case-insensitively.
 COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 NUMERIC_TYPES = {"integer", "number"}
+# Attribute names the table and handler use themselves (runtime/config.py: RESERVED_ATTRIBUTES and the
+# counters' `events` count); a payload field with one of these names would collide with them.
+RESERVED_FIELDS = frozenset({"pk", "sk", "expires_at", "_event_id", "_shard", "_sequence", "_sub_sequence", "_arrival"})
+COUNTERS_RESERVED_FIELDS = RESERVED_FIELDS | {"events"}
 
 
 def _between(low: int, high: int):
@@ -84,7 +88,8 @@ class Stream(_Section):
     shards: Range(1, 500) | None = None
     retention_hours: Range(24, 8760) = 24
     enhanced_fan_out: StrictBool = False
-    # IAM roles that put records; they get write access to this stream and its key, nothing else.
+    # IAM roles that put records: the key policy lets them use the tenant key through Kinesis; the
+    # `producer_policy` output is the IAM policy to attach to them (this stream and nothing else).
     producers: list[Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")]] = []
 
     @model_validator(mode="after")
@@ -222,6 +227,10 @@ def _records_problems(records: Records) -> Iterable[tuple[str, str]]:
         yield "schema", "must describe an object: `type: object` with `properties`"
         return
     declared = records.declared_fields()
+    reserved = COUNTERS_RESERVED_FIELDS if records.write == "counters" else RESERVED_FIELDS
+    for name in declared:
+        if name in reserved:
+            yield f"schema.properties.{name}", f"{name!r} is reserved by the table (rename the field)"
     for key in ("partition_key", "sort_key"):
         template = getattr(records, key)
         if template is None:
@@ -230,9 +239,20 @@ def _records_problems(records: Records) -> Iterable[tuple[str, str]]:
         if key == "partition_key" and not names:
             yield key, "must name at least one payload field, e.g. `device#{device_id}`"
         for name in names:
-            if name not in declared and name not in TIME_BUCKETS:
+            if name not in TIME_BUCKETS and not _declares(records.schema_, name):
                 yield key, f"names {{{name}}}, which the schema does not declare"
     yield from _named_field_problems(records, declared)
+
+
+def _declares(schema: dict[str, Any], path: str) -> bool:
+    """Whether the schema declares `path`; the handler reads `a.b` as field b of object a."""
+    node: Any = schema
+    for part in path.split("."):
+        properties = node.get("properties") if isinstance(node, dict) else None
+        if not isinstance(properties, dict) or part not in properties:
+            return False
+        node = properties[part]
+    return True
 
 
 def _field_type(declared: dict[str, dict[str, Any]], name: str) -> set[str]:
@@ -272,12 +292,19 @@ def _cross_section_problems(tenant: TenantFile) -> Iterable[tuple[str, str]]:
     if tenant.processing.timeout_seconds * 1000 <= 0:
         yield "processing.timeout_seconds", "must be positive"
     if tenant.archive.enabled and tenant.archive.format == "parquet":
+        columns: dict[str, str] = {}
         for name in tenant.records.declared_fields():
             if not COLUMN_NAME.match(name):
                 yield (
                     f"records.schema.properties.{name}",
                     "is not usable as an archive column name (letters, digits and _ only)",
                 )
+            elif name.lower() in columns:
+                yield (
+                    f"records.schema.properties.{name}",
+                    f"is the same archive column as {columns[name.lower()]!r} (columns ignore case)",
+                )
+            columns.setdefault(name.lower(), name)
     yield from _tag_problems(tenant.tags)
 
 
@@ -392,6 +419,8 @@ def parse_tenant(text: str, source: str, stack: str = naming.DEFAULT_STACK) -> T
     """Parse and validate one tenant file's text; raise TenantFileError with one line per problem."""
     try:
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise TenantFileError([f"{source}: nested too deeply to be a tenant file"]) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -403,6 +432,8 @@ def parse_tenant(text: str, source: str, stack: str = naming.DEFAULT_STACK) -> T
         raise TenantFileError([f"{source}: must be a mapping of fields (got a {type(data).__name__})"])
     try:
         tenant = TenantFile.model_validate(data)
+    except RecursionError:
+        raise TenantFileError([f"{source}: records.schema: nested too deeply"]) from None
     except ValidationError as error:
         raise TenantFileError(
             [f"{source}: {field}: {message}" for field, message in problems_from_validation(error)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import run_pulumi_func
 
 from components import program
@@ -61,15 +63,14 @@ class FabricatingMocks(pulumi.runtime.Mocks):
         self.account_id = account_id
         self.providers: dict[str, dict[str, Any]] = {}
         self.resources: list[RegisteredResource] = []
-        self.tenants: set[str] = set()
         self._lock = threading.Lock()
+        self._registering = threading.local()
 
     # -- where a resource belongs -------------------------------------------------------------------------
-    def tenant_of(self, type_: str, name: str) -> str | None:
-        if type_ == COMPONENT_TYPE:
-            return name
-        owners = [tenant for tenant in self.tenants if name.startswith(f"{tenant}-")]
-        return max(owners, key=len) if owners else None
+    @property
+    def current_tenant(self) -> str | None:
+        """The tenant of the resource being registered on this thread (set by the monitor)."""
+        return getattr(self._registering, "tenant", None)
 
     def placement(self, provider_ref: str | None) -> tuple[str, str]:
         """(region, account) of a resource or call, following its explicit provider, if any."""
@@ -77,6 +78,7 @@ class FabricatingMocks(pulumi.runtime.Mocks):
         if not provider:
             return self.region, self.account_id
         roles = provider.get("assumeRoles") or []
+        roles = json.loads(roles) if isinstance(roles, str) else roles  # providers get objects as JSON text
         account = roles[0]["roleArn"].split(":")[4] if roles else self.account_id
         return provider.get("region") or self.region, account
 
@@ -98,9 +100,6 @@ class FabricatingMocks(pulumi.runtime.Mocks):
         return {}, []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        if args.typ == COMPONENT_TYPE:
-            with self._lock:
-                self.tenants.add(args.name)
         region, account = self.placement(args.provider)
         resource_id, state = self.fabricate(args.typ, args.name, dict(args.inputs), region, account)
         if args.typ.startswith("pulumi:providers:"):
@@ -112,7 +111,7 @@ class FabricatingMocks(pulumi.runtime.Mocks):
         with self._lock:
             self.resources.append(
                 RegisteredResource(
-                    tenant=self.tenant_of(args.typ, args.name),
+                    tenant=self.current_tenant,
                     type=args.typ,
                     name=args.name,
                     inputs=dict(args.inputs),
@@ -222,6 +221,23 @@ class FabricatingMocks(pulumi.runtime.Mocks):
         return resource_id, {**inputs, **outputs}
 
 
+class TenantTrackingMonitor(MockMonitor):
+    """The mock monitor, telling the mocks which tenant each resource belongs to: the pipeline
+    component it descends from, by parent URN (names alone are ambiguous: `ab-catalog` could be
+    tenant `ab`'s catalog or tenant `ab-catalog`)."""
+
+    def __init__(self, mocks: FabricatingMocks):
+        super().__init__(mocks)
+        self._tenant_of_urn: dict[str, str | None] = {}
+
+    def RegisterResource(self, request):  # noqa: N802 - the gRPC method's name
+        tenant = request.name if request.type == COMPONENT_TYPE else self._tenant_of_urn.get(request.parent)
+        self.mocks._registering.tenant = tenant
+        response = super().RegisterResource(request)
+        self._tenant_of_urn[response.urn] = tenant
+        return response
+
+
 @dataclass
 class Evaluation:
     """What one evaluation of the program registered."""
@@ -260,7 +276,9 @@ def evaluate(
         asyncio.set_event_loop(loop)
         try:
             runtime_settings.ROOT.set(None)
-            pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
+            pulumi.runtime.set_mocks(
+                mocks, project=PROJECT, stack=stack, preview=False, monitor=TenantTrackingMonitor(mocks)
+            )
             loop.run_until_complete(run_pulumi_func(lambda: program.run(project_dir, stack, settings)))
             root = pulumi.runtime.get_root_resource()
             outputs = loop.run_until_complete(_resolve(getattr(root, "outputs", {})))

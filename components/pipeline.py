@@ -28,14 +28,20 @@ class TenantPipelineArgs:
     settings: StackSettings = field(default_factory=StackSettings)
 
 
-def _tenant_provider(name: str, tenant: TenantFile, parent: pulumi.Resource) -> pulumi.ProviderResource | None:
+def _tenant_provider(
+    name: str, tenant: TenantFile, settings: StackSettings, parent: pulumi.Resource
+) -> pulumi.ProviderResource | None:
     """A tenant with its own account gets its own provider, assuming the role its file names."""
     if tenant.account is None:
         return None
     return aws.Provider(
         f"{name}-provider",
-        region=tenant.account.region,
-        assume_roles=[{"role_arn": tenant.account.role_arn, "session_name": f"tributary-{tenant.tenant}"}],
+        # An explicit provider does not read the stack's aws:region: default to it here.
+        region=tenant.account.region or settings.region,
+        # Typed args: a dict literal's snake_case keys reach the provider untranslated (pulumi-aws#5271).
+        assume_roles=[
+            aws.ProviderAssumeRoleArgs(role_arn=tenant.account.role_arn, session_name=f"tributary-{tenant.tenant}")
+        ],
         default_tags={"tags": {"tenant": tenant.tenant, "managed-by": "tributary"}},
         opts=pulumi.ResourceOptions(parent=parent),
     )
@@ -62,11 +68,13 @@ class TenantPipeline(pulumi.ComponentResource):
     """ARN of the SNS topic every alarm notifies."""
     dashboard_url: pulumi.Output[str]
     """Console URL of the tenant's CloudWatch dashboard."""
+    producer_policy: pulumi.Output[str]
+    """IAM policy (JSON) to attach to the tenant's producer roles: put records on this stream only."""
 
     def __init__(self, name: str, args: TenantPipelineArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE_TOKEN, name, None, opts)
         tenant = args.tenant
-        provider = _tenant_provider(name, tenant, self)
+        provider = _tenant_provider(name, tenant, args.settings, self)
         invoke_opts = pulumi.InvokeOutputOptions(provider=provider, parent=self)
         ctx = PipelineContext(
             tenant=tenant,
@@ -161,8 +169,10 @@ class TenantPipeline(pulumi.ComponentResource):
         self.dashboard_url = pulumi.Output.all(ctx.region, dashboard.dashboard_name).apply(
             lambda values: alarms.dashboard_url(values[0], values[1])
         )
+        self.producer_policy = tenant_stream.stream.arn.apply(lambda arn: to_json(policies.producer_policy(arn)))
         self.register_outputs(
             {
+                "producer_policy": self.producer_policy,
                 "stream_arn": self.stream_arn,
                 "stream_name": self.stream_name,
                 "table_name": self.table_name,

@@ -24,6 +24,7 @@ OUTPUTS = (
     "function_name",
     "alarm_topic_arn",
     "dashboard_url",
+    "producer_policy",
 )
 
 

@@ -9,6 +9,7 @@ moto keeps its state per process, not per server: two emulators in one process s
 from __future__ import annotations
 
 import logging
+import threading
 from types import TracebackType
 from typing import Any
 
@@ -32,8 +33,20 @@ def client(service: str, endpoint_url: str, region: str = DEFAULT_REGION, **conf
     )
 
 
+def _serialized(app: Any) -> Any:
+    """The WSGI app behind one lock: moto's backends are not thread-safe (a transaction deep-copies a
+    table another request is changing), while AWS's services are. Connections stay concurrent."""
+    lock = threading.Lock()
+
+    def handle(environ: dict, start_response: Any) -> list[bytes]:
+        with lock:
+            return list(app(environ, start_response))
+
+    return handle
+
+
 class Emulator:
-    """Start and stop moto's `ThreadedMotoServer` on 127.0.0.1, on a free port."""
+    """Start and stop moto's server on 127.0.0.1, on a free port, one request at a time."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._host = host
@@ -42,11 +55,20 @@ class Emulator:
         self.endpoint_url: str | None = None
 
     def start(self) -> str:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from moto.server import ThreadedMotoServer
+        from werkzeug.serving import make_server
+
+        class SerializedMotoServer(ThreadedMotoServer):
+            def _server_entry(self) -> None:
+                app = _serialized(DomainDispatcherApplication(create_backend_app))
+                self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+                self._server_ready_event.set()
+                self._server.serve_forever()
 
         # The server's per-request access log would drown the demo's output.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = ThreadedMotoServer(ip_address=self._host, port=self._port, verbose=False)
+        self._server = SerializedMotoServer(ip_address=self._host, port=self._port, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"

@@ -40,6 +40,7 @@ MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
 DELIVERY = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
 GLUE_TABLE = "aws:glue/catalogTable:CatalogTable"
 CONSUMER = "aws:kinesis/streamConsumer:StreamConsumer"
+MAX_WORKERS_PER_FUNCTION = 4
 
 
 @dataclass(frozen=True)
@@ -224,14 +225,18 @@ class Sandbox:
         mapping = mapping_spec(resources)
         shards = len(self.clients.kinesis.list_shards(StreamARN=mapping.stream_arn)["Shards"])
         log_path = logs / f"{mapping.function.name}.log"
+        # Each execution environment is a process; a few per function keep 2 cores busy without thrashing.
+        concurrency = worker_concurrency(mapping.parallelization_factor, shards, cap=MAX_WORKERS_PER_FUNCTION)
+        reserved = tenant.processing.reserved_concurrency
         workers = FunctionWorkers(
             mapping.function,
             self._endpoint_url,
             region,
             log_path=str(log_path),
             code_root=str(self.project_dir.resolve()),
-            max_workers=worker_concurrency(mapping.parallelization_factor, shards, cap=4),
+            max_workers=min(concurrency, reserved) if reserved else concurrency,
             faults=self.options.faults,
+            waits_are_throttles=reserved is not None and reserved <= MAX_WORKERS_PER_FUNCTION,
         )
         esm = EventSourceMapping(
             mapping,

@@ -269,9 +269,13 @@ class FunctionWorkers:
         max_workers: int = 1,
         faults: FaultPlan | None = None,
         init_timeout: float = DEFAULT_INIT_TIMEOUT_SECONDS,
+        waits_are_throttles: bool = True,
     ) -> None:
         self.function = function
         self.max_workers = max(1, min(max_workers, MAX_WORKERS_CAP))
+        # A wait for a free environment is a Lambda throttle only when the pool size is the function's
+        # own concurrency limit (reserved concurrency); a pool capped to spare this machine just queues.
+        self._waits_are_throttles = waits_are_throttles
         self.stats = WorkerStats()
         self._endpoint_url = endpoint_url
         self._region = region
@@ -354,6 +358,7 @@ class FunctionWorkers:
         """Invoke the function synchronously (RequestResponse) with `event`."""
         request_id = str(uuid.uuid4())
         worker, waited = self._acquire()
+        waited = waited and self._waits_are_throttles
         cold = worker is None
         if waited:
             self.stats.throttles += 1

@@ -1,0 +1,6 @@
+"""The command line's tests reuse the tenant-file strategies of tests/components."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "components"))
