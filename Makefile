@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 STACK ?= dev
 PYTEST_ARGS ?=
 
-.PHONY: install plan validate test lint package clean
+.PHONY: install plan demo validate test lint package clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,13 @@ install: $(STAMP)
 plan: $(STAMP)
 	$(BIN)/tributary validate --stack $(STACK)
 	$(BIN)/tributary plan --stack $(STACK)
+
+## The sandbox: every example tenant deployed into an emulator on this machine, traffic with
+## duplicates, poison pills and faults streamed through it, and every record accounted for.
+DEMO_ARGS ?= --events 1500 --duplicates 5 --invalid 2 --out-of-order 5 --faults throttle=5,crash=1
+demo: $(STAMP)
+	$(BIN)/tributary validate --stack $(STACK)
+	$(BIN)/tributary sandbox --stack $(STACK) $(DEMO_ARGS)
 
 validate: $(STAMP)
 	$(BIN)/tributary validate --stack $(STACK)
@@ -39,4 +46,4 @@ package: $(STAMP)
 		$$($(BIN)/python -c "from components.packaging import VENDORED; print(' '.join(VENDORED))")
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .hypothesis
+	rm -rf $(VENV) build .pytest_cache .hypothesis .sandbox

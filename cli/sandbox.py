@@ -11,12 +11,13 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from components.config import TenantFileError
+from components.config import TenantFileError, load_tenant
 from components.naming import DEFAULT_STACK
-from sandbox.deploy import DeployError
+from sandbox import traffic
+from sandbox.deploy import Clients, DeployError, Deployment
 from sandbox.faults import FaultSpecError, parse_faults
-from sandbox.report import SessionReport, build_report
-from sandbox.runner import Sandbox, SandboxOptions
+from sandbox.report import SessionReport, build_report, drain_summary
+from sandbox.runner import Sandbox, SandboxOptions, partition_key_for
 
 app = typer.Typer(help="Run every tenant's pipeline on this machine against an AWS emulator.", no_args_is_help=False)
 out = Console()
@@ -171,3 +172,121 @@ def _run_session(sandbox: Sandbox, timeout: float, live: bool) -> bool:
         drained = sandbox.drain(timeout, on_progress=refresh)
         refresh()
     return drained
+
+
+# --------------------------------------------------------------------------------- longer sessions
+
+WorkDir = Annotated[Path, typer.Option("--project", help="The project folder.")]
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Loopback address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 4566,
+) -> None:
+    """Run the emulator in the foreground (Ctrl-C stops it); point deploy/send/drain at it."""
+    import threading
+
+    from sandbox.emulator import Emulator
+
+    emulator = Emulator(host=host, port=port)
+    try:
+        url = emulator.start()
+    except OSError as error:
+        typer.echo(f"cannot listen on {host}:{port}: {error.strerror or error}", err=True)
+        raise typer.Exit(1) from None
+    out.print(f"emulator listening on {url}; in another shell: tributary sandbox deploy --endpoint-url {url}")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
+
+
+def _fail(message: str) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def deploy(
+    endpoint_url: Annotated[str, typer.Option(help="The emulator to deploy into.")],
+    project: WorkDir = Path("."),
+    stack: Annotated[str, typer.Option("--stack", "-s")] = DEFAULT_STACK,
+) -> None:
+    """Deploy every tenant the stack selects into the emulator; `send` and `drain` use what it records."""
+    from components.stack import read_stack_file
+    from sandbox.deploy import deploy as deploy_into
+
+    try:
+        deployment = deploy_into(project, stack, read_stack_file(project, stack), endpoint_url)
+    except TenantFileError as error:
+        _fail("\n".join(error.problems))
+    except DeployError as error:
+        _fail(f"the emulator refused a resource: {error}")
+    path = project / ".sandbox" / "deployment.json"
+    deployment.save(path)
+    (project / ".sandbox" / "positions.json").unlink(missing_ok=True)
+    for tenant in deployment.tenants():
+        outputs = deployment.evaluation.outputs[tenant]
+        out.print(f"{tenant}: stream {outputs['stream_name']}, table {outputs['table_name']}")
+    out.print(f"recorded in {path}")
+
+
+@app.command()
+def send(
+    tenant: Annotated[str, typer.Argument(help="The tenant whose stream receives the events.")],
+    file: Annotated[Path, typer.Option("--file", "-f", help="One event per line (JSON lines).")],
+    project: WorkDir = Path("."),
+) -> None:
+    """Put each line of FILE on TENANT's stream, as is (invalid lines become poison pills)."""
+    try:
+        lines = [line for line in file.read_bytes().splitlines() if line.strip()]
+        deployment = Deployment.load(project / ".sandbox" / "deployment.json")
+        if tenant not in deployment.tenants():
+            raise DeployError(f"{tenant}: not deployed (deployed: {', '.join(deployment.tenants()) or 'none'})")
+        tenant_file = load_tenant(project / "tenants" / f"{tenant}.yaml", deployment.evaluation.stack)
+    except OSError as error:
+        _fail(f"{file}: cannot be read ({error.strerror or error})")
+    except (DeployError, TenantFileError) as error:
+        _fail(str(error))
+    records = [
+        traffic.ProducedRecord(index=i, data=line, partition_key=partition_key_for(tenant_file, line, i), kind="given")
+        for i, line in enumerate(lines)
+    ]
+    kinesis = Clients(deployment.endpoint_url, deployment.region).kinesis
+    traffic.put_records(kinesis, deployment.evaluation.outputs[tenant]["stream_name"], records)
+    out.print(f"sent {len(records)} record(s) to {tenant}; `tributary sandbox drain` processes them")
+
+
+@app.command()
+def drain(
+    project: WorkDir = Path("."),
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for the pipelines to drain.")] = 300.0,
+    time_scale: Annotated[float, typer.Option(min=0.001, max=1.0)] = 0.02,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Run every deployed mapping and delivery until all records sent so far are processed and archived."""
+    try:
+        deployment = Deployment.load(project / ".sandbox" / "deployment.json")
+        options = SandboxOptions(time_scale=time_scale, work_dir=project / ".sandbox")
+        with Sandbox(project, deployment.evaluation.stack, options, deployment.endpoint_url, None, deployment) as sb:
+            drained = sb.drain(timeout)
+            summary = drain_summary(sb)
+    except (DeployError, TenantFileError) as error:
+        _fail(str(error))
+    if as_json:
+        print(json.dumps(summary, indent=1, sort_keys=True))
+    else:
+        table = Table(title="drained (read back from the emulator)", title_justify="left")
+        for column in ("tenant", "processed now", "table items", "failure queue", "archived rows", "alarms in ALARM"):
+            table.add_column(column)
+        for row in summary["tenants"]:
+            table.add_row(
+                *(str(row[key]) for key in ("tenant", "processed", "table_items", "failure_messages", "archived_rows")),
+                ", ".join(row["alarms_firing"]) or "none",
+            )
+        out.print(table)
+    if not drained:
+        _fail(f"the pipelines did not drain within {timeout:.0f} s")

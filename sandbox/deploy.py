@@ -15,14 +15,14 @@ import io
 import json
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
-from components.offline import Evaluation, FabricatingMocks, evaluate
+from components.offline import Evaluation, FabricatingMocks, RegisteredResource, evaluate
 from components.packaging import RUNTIME_DIR
 from components.stack import StackSettings
 from sandbox.emulator import DUMMY_CREDENTIALS
@@ -465,6 +465,33 @@ class Deployment:
 
     def tenants(self) -> list[str]:
         return sorted(self.evaluation.by_tenant())
+
+    def save(self, path: Path) -> None:
+        """Write what was deployed, so `send` and `drain` in later commands find it."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        document = {
+            "endpoint_url": self.endpoint_url,
+            "region": self.region,
+            "stack": self.evaluation.stack,
+            "outputs": self.evaluation.outputs,
+            "resources": [asdict(resource) for resource in self.evaluation.resources],
+        }
+        path.write_text(json.dumps(document, indent=1, default=str), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Deployment:
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise DeployError(f"{path}: nothing deployed yet; run `tributary sandbox deploy` first") from None
+        except ValueError as error:
+            raise DeployError(f"{path}: not a deployment record ({error})") from None
+        evaluation = Evaluation(
+            stack=document["stack"],
+            resources=[RegisteredResource(**resource) for resource in document["resources"]],
+            outputs=document["outputs"],
+        )
+        return cls(endpoint_url=document["endpoint_url"], region=document["region"], evaluation=evaluation)
 
 
 def deploy(project_dir: Path, stack: str, settings: StackSettings, endpoint_url: str) -> Deployment:

@@ -3,13 +3,15 @@
     with Emulator() as endpoint_url:
         kinesis = client("kinesis", endpoint_url)
 
-moto keeps its state per process, not per server: two emulators in one process share resources.
+moto keeps its state per process, not per server: starting an emulator empties it, so two emulators
+in one process must not be used at the same time.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import urllib.request
 from types import TracebackType
 from typing import Any
 
@@ -72,6 +74,8 @@ class Emulator:
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
+        # moto keeps its state per process: a new emulator starts empty, as a new account would be.
+        urllib.request.urlopen(urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")).close()
         return self.endpoint_url
 
     def stop(self) -> None:

@@ -225,10 +225,7 @@ def failure_record(
 
 def s3_failure_key(mapping_uuid: str, shard_id: str, now: float) -> str:
     stamp = datetime.fromtimestamp(now, UTC)
-    return (
-        f"aws/lambda/{mapping_uuid}/{shard_id}/{stamp:%Y/%m/%d}/"
-        f"{stamp:%Y-%m-%dT%H.%M.%S}-{uuid.uuid4()}"
-    )
+    return f"aws/lambda/{mapping_uuid}/{shard_id}/{stamp:%Y/%m/%d}/{stamp:%Y-%m-%dT%H.%M.%S}-{uuid.uuid4()}"
 
 
 # --------------------------------------------------------------------------- the mapping
@@ -248,9 +245,11 @@ class EventSourceMapping:
         clock: Callable[[], float] = time.time,
         on_metric: MetricHook | None = None,
         poll_interval: float = 0.05,
+        resume_after: dict[str, str] | None = None,
     ) -> None:
         self.spec = spec
         self.region = region
+        self._resume_after = dict(resume_after or {})
         self._workers = workers
         self._time_scale = time_scale
         self._clock = clock
@@ -349,9 +348,7 @@ class EventSourceMapping:
             page = self._kinesis.list_shards(**kwargs)
             for shard in page["Shards"]:
                 if shard["ShardId"] not in self._shards:
-                    parents = tuple(
-                        shard[key] for key in ("ParentShardId", "AdjacentParentShardId") if shard.get(key)
-                    )
+                    parents = tuple(shard[key] for key in ("ParentShardId", "AdjacentParentShardId") if shard.get(key))
                     lanes = [_Lane() for _ in range(self.spec.parallelization_factor)]
                     self._shards[shard["ShardId"]] = _Shard(shard["ShardId"], parents, lanes)
                     found = True
@@ -361,17 +358,29 @@ class EventSourceMapping:
 
     def _parents_done(self, shard: _Shard) -> bool:
         # A child shard is read only after its parents are finished, so per-key order survives a reshard.
-        return all(
-            parent not in self._shards or self._shards[parent].closed_and_done for parent in shard.parents
-        )
+        return all(parent not in self._shards or self._shards[parent].closed_and_done for parent in shard.parents)
+
+    def positions(self) -> dict[str, str]:
+        """Per shard, the last sequence number read. Once `idle()`, every record up to it is settled,
+        so a later mapping built with `resume_after=positions()` continues exactly where this one ended."""
+        return {
+            **self._resume_after,
+            **{s.shard_id: s.last_sequence for s in self._shards.values() if s.last_sequence is not None},
+        }
 
     def _start_shard(self, shard: _Shard) -> None:
         position = self.spec.starting_position
         if shard.parents and any(parent in self._shards for parent in shard.parents):
             position = "TRIM_HORIZON"  # a child of a shard we read continues where its parent ended
-        shard.iterator = self._kinesis.get_shard_iterator(
-            StreamName=self._stream, ShardId=shard.shard_id, ShardIteratorType=position
-        )["ShardIterator"]
+        kwargs: dict[str, Any] = {"ShardIteratorType": position}
+        if shard.shard_id in self._resume_after:
+            kwargs = {
+                "ShardIteratorType": "AFTER_SEQUENCE_NUMBER",
+                "StartingSequenceNumber": self._resume_after[shard.shard_id],
+            }
+        shard.iterator = self._kinesis.get_shard_iterator(StreamName=self._stream, ShardId=shard.shard_id, **kwargs)[
+            "ShardIterator"
+        ]
         shard.started = True
 
     def _read(self, shard: _Shard) -> bool:

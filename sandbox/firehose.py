@@ -251,8 +251,10 @@ class FirehoseDelivery:
         clock: Callable[[], float] = time.time,
         on_metric: MetricHook | None = None,
         poll_interval: float = 0.05,
+        resume_after: dict[str, str] | None = None,
     ) -> None:
         self.spec = spec
+        self._positions: dict[str, str] = dict(resume_after or {})
         self.region = region
         self._time_scale = time_scale
         self._clock = clock
@@ -299,8 +301,7 @@ class FirehoseDelivery:
     def idle(self) -> bool:
         with self._lock:
             return not self._buffer and all(
-                self._caught_up.get(shard, False) or iterator is None
-                for shard, iterator in self._iterators.items()
+                self._caught_up.get(shard, False) or iterator is None for shard, iterator in self._iterators.items()
             )
 
     def run_until_idle(self, timeout: float = 30.0, flush: bool = False) -> bool:
@@ -315,6 +316,11 @@ class FirehoseDelivery:
             if not did_work:
                 time.sleep(self._poll_interval)
         return False
+
+    def positions(self) -> dict[str, str]:
+        """Per shard, the last sequence number read; after `flush()`, all of it is delivered."""
+        with self._lock:
+            return dict(self._positions)
 
     def flush(self) -> int:
         """Deliver whatever is buffered now; returns the number of objects written."""
@@ -363,8 +369,14 @@ class FirehoseDelivery:
             for shard in page["Shards"]:
                 shard_id = shard["ShardId"]
                 if shard_id not in self._iterators:
+                    position: dict[str, Any] = {"ShardIteratorType": "TRIM_HORIZON"}
+                    if shard_id in self._positions:
+                        position = {
+                            "ShardIteratorType": "AFTER_SEQUENCE_NUMBER",
+                            "StartingSequenceNumber": self._positions[shard_id],
+                        }
                     self._iterators[shard_id] = self._kinesis.get_shard_iterator(
-                        StreamName=self._stream, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                        StreamName=self._stream, ShardId=shard_id, **position
                     )["ShardIterator"]
             if not page.get("NextToken"):
                 return
@@ -383,6 +395,7 @@ class FirehoseDelivery:
                 self._buffer_since = time.monotonic()
             arrival = raw["ApproximateArrivalTimestamp"].timestamp()
             record = _Record(raw["SequenceNumber"], raw["Data"], arrival)
+            self._positions[shard_id] = raw["SequenceNumber"]
             self._buffer.append(record)
             self._buffer_bytes += len(record.data)
         self._stats.records_read += len(records)

@@ -63,9 +63,9 @@ def emf_data(line: str) -> Iterator[Datum]:
 class EmfReader:
     """Follows one log file and returns the EMF metrics appended since the last read."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, from_end: bool = False):
         self.path = path
-        self._offset = 0
+        self._offset = path.stat().st_size if from_end and path.exists() else 0
 
     def read(self) -> list[Datum]:
         if not self.path.exists():

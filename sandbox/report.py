@@ -331,3 +331,31 @@ def build_report(sandbox: Sandbox) -> SessionReport:
             f"print(ds.dataset('{path}', format='parquet', partitioning='hive').to_table().num_rows)\""
         )
     return SessionReport(tenants=tenants, seconds=seconds, query_hint=hint)
+
+
+def drain_summary(sandbox: Sandbox) -> dict[str, Any]:
+    """What a `drain` did and what the emulator now holds, per tenant (no producer to account against)."""
+    clients = sandbox.clients
+    rows = []
+    for name, run in sorted(sandbox.runs.items()):
+        items = scan_table(clients.dynamodb, run.outputs["table_name"])
+        bucket = run.outputs.get("archive_bucket")
+        archived, _errors = archive_counts(clients.s3, bucket) if bucket else (0, 0)
+        attributes = clients.sqs.get_queue_attributes(
+            QueueUrl=run.outputs["failure_queue_url"], AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        rows.append(
+            {
+                "tenant": name,
+                "processed": run.esm.stats.records_delivered,
+                "table_items": sum(1 for pk, _ in items if not pk.startswith(DEDUPE_PREFIX)),
+                "failure_messages": int(attributes["ApproximateNumberOfMessages"]),
+                "archived_rows": archived,
+                "alarms_firing": sorted(
+                    s.name.removeprefix(f"{name}-{sandbox.stack}-")
+                    for s in sandbox.alarm_states
+                    if s.state == "ALARM" and s.name.startswith(f"{name}-")
+                ),
+            }
+        )
+    return {"tenants": rows}

@@ -12,7 +12,7 @@ The event source mappings and Firehose deliveries are built from the resources t
 from __future__ import annotations
 
 import contextlib
-import re
+import json
 import shutil
 import threading
 import time
@@ -178,6 +178,7 @@ class Sandbox:
         options: SandboxOptions,
         endpoint_url: str | None = None,
         tenants: list[str] | None = None,
+        deployment: Deployment | None = None,
     ):
         self.project_dir = project_dir
         self.stack = stack
@@ -185,7 +186,7 @@ class Sandbox:
         self._endpoint_url = endpoint_url
         self._tenant_filter = tenants
         self._emulator: Emulator | None = None
-        self.deployment: Deployment | None = None
+        self.deployment: Deployment | None = deployment
         self.runs: dict[str, TenantRun] = {}
         self.started = datetime.now(UTC)
         self.clients: Clients | None = None
@@ -193,6 +194,7 @@ class Sandbox:
         self._observer: threading.Thread | None = None
         self._stop = threading.Event()
         self.alarm_states: list[AlarmState] = []
+        self._resuming = False
 
     # -- lifecycle
     def settings(self) -> StackSettings:
@@ -206,20 +208,58 @@ class Sandbox:
         if self._endpoint_url is None:
             self._emulator = Emulator()
             self._endpoint_url = self._emulator.start()
-        self.deployment = deploy(self.project_dir, self.stack, settings, self._endpoint_url)
+        resuming = self.deployment is not None
+        if not resuming:
+            # A fresh deployment: nothing read yet, no logs of earlier sessions.
+            shutil.rmtree(self.options.work_dir / "logs", ignore_errors=True)
+            self.positions_path.unlink(missing_ok=True)
+            self.deployment = deploy(self.project_dir, self.stack, settings, self._endpoint_url)
+            self.deployment.save(self.deployment_path)
+        self._resuming = resuming
+        positions = self._load_positions()
         self.clients = Clients(self._endpoint_url, settings.region)
         self.sink = MetricSink(self.clients.cloudwatch)
         tenants = {t.tenant: t for t in load_tenants(tenant_files(self.project_dir / settings.tenants_dir), self.stack)}
         logs = self.options.work_dir / "logs"
-        shutil.rmtree(logs, ignore_errors=True)
         for name, resources in self.deployment.evaluation.by_tenant().items():
-            self.runs[name] = self._start_tenant(tenants[name], resources, logs)
+            if self._tenant_filter and name not in self._tenant_filter:
+                continue
+            self.runs[name] = self._start_tenant(tenants[name], resources, logs, positions.get(name, {}))
             self.runs[name].outputs = self.deployment.evaluation.outputs.get(name, {})
         self._observer = threading.Thread(target=self._observe_loop, daemon=True, name="sandbox-observer")
         self._observer.start()
         return self
 
-    def _start_tenant(self, tenant: TenantFile, resources: list[RegisteredResource], logs: Path) -> TenantRun:
+    @property
+    def deployment_path(self) -> Path:
+        return self.options.work_dir / "deployment.json"
+
+    @property
+    def positions_path(self) -> Path:
+        return self.options.work_dir / "positions.json"
+
+    def _load_positions(self) -> dict[str, dict[str, dict[str, str]]]:
+        """Where each tenant's mapping and delivery stopped reading, when resuming a deployment."""
+        try:
+            return json.loads(self.positions_path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return {}
+
+    def save_positions(self) -> None:
+        """Call once drained: every record read so far is settled, so later drains start after it."""
+        positions = {
+            name: {
+                "mapping": run.esm.positions(),
+                "delivery": run.firehose.positions() if run.firehose is not None else {},
+            }
+            for name, run in self.runs.items()
+        }
+        self.positions_path.parent.mkdir(parents=True, exist_ok=True)
+        self.positions_path.write_text(json.dumps({**self._load_positions(), **positions}, indent=1))
+
+    def _start_tenant(
+        self, tenant: TenantFile, resources: list[RegisteredResource], logs: Path, positions: dict
+    ) -> TenantRun:
         assert self._endpoint_url is not None and self.sink is not None and self.deployment is not None
         region = self.deployment.region
         mapping = mapping_spec(resources)
@@ -245,6 +285,7 @@ class Sandbox:
             workers,
             time_scale=self.options.time_scale,
             on_metric=self.sink.metric_hook("AWS/Lambda"),
+            resume_after=positions.get("mapping"),
         )
         delivery = delivery_spec(resources)
         firehose = None
@@ -255,11 +296,13 @@ class Sandbox:
                 region,
                 time_scale=self.options.time_scale,
                 on_metric=self.sink.metric_hook("AWS/Firehose"),
+                resume_after=positions.get("delivery"),
             )
         esm.start()
         if firehose is not None:
             firehose.start()
-        return TenantRun(tenant, resources, mapping, delivery, workers, esm, firehose, log_path, EmfReader(log_path))
+        emf = EmfReader(log_path, from_end=self._resuming)  # earlier commands' metrics are counted already
+        return TenantRun(tenant, resources, mapping, delivery, workers, esm, firehose, log_path, emf)
 
     def close(self) -> None:
         self._stop.set()
@@ -320,15 +363,6 @@ class Sandbox:
         if errors:
             raise errors[0]
 
-    def send(self, tenant: str, lines: list[bytes], partition_key_field: str | None = None) -> traffic.Manifest:
-        """Put the given payloads (one JSON document per line) on a tenant's stream."""
-        run = self.runs[tenant]
-        records = [
-            traffic.ProducedRecord(index=i, data=line, partition_key=_partition_key(line, i), kind="given")
-            for i, line in enumerate(lines)
-        ]
-        return traffic.put_records(self.clients.kinesis, run.outputs["stream_name"], records)
-
     # -- progress
     def _observe_loop(self) -> None:
         while not self._stop.wait(1.0):
@@ -357,10 +391,7 @@ class Sandbox:
             self.sink.flush()
 
     def idle(self) -> bool:
-        producing = any(run.manifest is None for run in self.runs.values())
-        return not producing and all(
-            run.esm.idle() and (run.firehose is None or run.firehose.idle()) for run in self.runs.values()
-        )
+        return all(run.esm.idle() and (run.firehose is None or run.firehose.idle()) for run in self.runs.values())
 
     def drain(self, timeout: float = 300.0, on_progress: Callable[[], None] | None = None) -> bool:
         """Wait until every mapping has processed every record and every delivery has written; flush."""
@@ -383,6 +414,7 @@ class Sandbox:
                 run.firehose.flush()
         self.observe()
         self.alarm_states = AlarmEvaluator(self.clients.cloudwatch, self.started).evaluate()
+        self.save_positions()
         return True
 
     # -- state
@@ -396,6 +428,20 @@ class Sandbox:
         )
 
 
-def _partition_key(line: bytes, index: int) -> str:
-    match = re.search(rb'"(?:id|event_id|device_id)"\s*:\s*"([^"]{1,200})"', line)
-    return match.group(1).decode() if match else f"line-{index}"
+def partition_key_for(tenant: TenantFile, line: bytes, index: int) -> str:
+    """The Kinesis partition key for a given payload: its entity (the partition-key template's fields),
+    so one entity's records stay in order; a line that is not a JSON object gets its own key."""
+    try:
+        payload = json.loads(line)
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        return f"line-{index}"
+    names = [n for n in TEMPLATE_FIELD.findall(tenant.records.partition_key) if n not in TIME_BUCKETS]
+    values = []
+    for name in names:
+        value: object = payload
+        for part in name.split("."):
+            value = value.get(part, "") if isinstance(value, dict) else ""
+        values.append(str(value))
+    return "#".join(values)[:256] or f"line-{index}"

@@ -46,8 +46,7 @@ class MappingSpec:
     def __post_init__(self) -> None:
         if self.starting_position not in STARTING_POSITIONS:
             raise ValueError(
-                f"starting_position must be one of {', '.join(STARTING_POSITIONS)} "
-                f"(got {self.starting_position!r})"
+                f"starting_position must be one of {', '.join(STARTING_POSITIONS)} (got {self.starting_position!r})"
             )
         if not 1 <= self.parallelization_factor <= 10:
             raise ValueError(f"parallelization_factor must be 1..10 (got {self.parallelization_factor})")

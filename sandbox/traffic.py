@@ -234,8 +234,10 @@ class _Generator:
         pool: list[dict[str, Any]] = []
         for _ in range(max(1, self.hints.entities)):
             pool.append(
-                {name: value_for(self.properties.get(name, {"type": "string"}), self.rng, self.now)
-                 for name in self.hints.partition_key_fields}
+                {
+                    name: value_for(self.properties.get(name, {"type": "string"}), self.rng, self.now)
+                    for name in self.hints.partition_key_fields
+                }
             )
         return pool
 
@@ -294,8 +296,9 @@ def _swap_out_of_order(valid: list[ProducedRecord], pct: float, rng: random.Rand
         i = rng.randrange(len(valid) - 1) if len(valid) > 1 else 0
         if valid[i].out_of_order or len(valid) < 2:
             continue
-        later = [j for j in range(i + 1, len(valid)) if valid[j].entity == valid[i].entity
-                 and not valid[j].out_of_order]
+        later = [
+            j for j in range(i + 1, len(valid)) if valid[j].entity == valid[i].entity and not valid[j].out_of_order
+        ]
         j = later[0] if later else i + 1
         if j >= len(valid) or valid[j].out_of_order:
             continue
@@ -339,8 +342,15 @@ def generate(
     for _ in range(duplicate_count):
         original = gen.rng.randrange(valid_count)
         source = valid[original]
-        copy = ProducedRecord(-1, source.data, source.partition_key, "duplicate", event_id=source.event_id,
-                              entity=source.entity, duplicate_of=original)
+        copy = ProducedRecord(
+            -1,
+            source.data,
+            source.partition_key,
+            "duplicate",
+            event_id=source.event_id,
+            entity=source.entity,
+            duplicate_of=original,
+        )
         placed.append((gen.rng.uniform(original + 0.5, valid_count), copy))
     for _ in range(invalid_count):
         data, key, reason = gen.invalid(gen.rng.randrange(max(1, valid_count)), max(1, valid_count))

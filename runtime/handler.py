@@ -1,0 +1,145 @@
+"""The Lambda entry point: ``runtime.handler.handler``.
+
+Powertools' canonical shape: module-level Logger, Tracer and Metrics; the business logic is
+``runtime.batch.process_batch`` (plain function, tests call it without Lambda). Powertools'
+BatchProcessor reports only the failed records; Kinesis needs the first failure and everything
+after it, so ``process_batch`` builds the same ``batchItemFailures`` response itself.
+
+The configuration is read from the environment on the first invocation, not at import, so importing
+this module never fails; a misconfigured function fails its first invocation with a message naming
+the variable.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from runtime.batch import batch_age_ms, process_batch
+from runtime.config import HandlerConfig
+from runtime.failures import FailureQueue
+from runtime.records import shard_id_of
+from runtime.retry import DEFAULT_SAFETY_MARGIN_MS, Deadline
+from runtime.types import BatchResult
+from runtime.writers import Clients, Writer, make_writer
+
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "tributary"
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Tributary"
+
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)  # patches boto3: every DynamoDB/SQS call is a subsegment
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+
+class Processor:
+    """A tenant's configured pipeline step: writer + failure queue for one HandlerConfig."""
+
+    def __init__(
+        self,
+        config: HandlerConfig,
+        clients: Clients | None = None,
+        writer: Writer | None = None,
+        failure_sink: FailureQueue | None = None,
+        safety_margin_ms: int = DEFAULT_SAFETY_MARGIN_MS,
+    ):
+        self.config = config
+        self.clients = clients or Clients()
+        self.writer = writer or make_writer(config, self.clients)
+        self.failure_sink = failure_sink or FailureQueue(self.clients, config.failure_queue_url, config.tenant)
+        self.safety_margin_ms = safety_margin_ms
+
+    def __call__(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        deadline = Deadline.from_context(context, self.safety_margin_ms)
+        return process_batch(event, self.config, self.writer, self.failure_sink, deadline).response()
+
+
+def build_handler(config: HandlerConfig, clients: Clients | None = None, **options: Any) -> Processor:
+    """A handler for an explicit configuration (tests, the sandbox); ``handler`` is the env one."""
+    return Processor(config, clients, **options)
+
+
+_processor: Processor | None = None
+_lock = threading.Lock()
+
+
+def _env_processor() -> Processor:
+    global _processor
+    with _lock:
+        if _processor is None:
+            _processor = Processor(HandlerConfig.from_env())
+        return _processor
+
+
+def reset() -> None:
+    """Forget the configuration read from the environment (tests change env vars between cases)."""
+    global _processor
+    with _lock:
+        _processor = None
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    processor = _env_processor()
+    config = processor.config
+    records = event.get("Records") or []
+    metrics.add_dimension(name="tenant", value=config.tenant)
+    tracer.put_annotation(key="tenant", value=config.tenant)
+    if records:
+        logger.append_keys(
+            tenant=config.tenant,
+            shard_id=shard_id_of(records[0]),
+            first_sequence=records[0]["kinesis"]["sequenceNumber"],
+            last_sequence=records[-1]["kinesis"]["sequenceNumber"],
+        )
+    else:
+        logger.append_keys(tenant=config.tenant)
+    deadline = Deadline.from_context(context, processor.safety_margin_ms)
+    result = process_batch(event, config, processor.writer, processor.failure_sink, deadline)
+    _publish(result)
+    return result.response()
+
+
+METRICS = (
+    ("RecordsReceived", "received"),
+    ("RecordsWritten", "written"),
+    ("DuplicatesSkipped", "duplicates"),
+    ("StaleSkipped", "stale"),
+    ("RecordsInvalid", "invalid"),
+    ("RecordsRetried", "transient"),
+    ("WriteRetries", "retries"),
+)
+
+
+def _publish(result: BatchResult) -> None:
+    for name, attribute in METRICS:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=getattr(result, attribute))
+    metrics.add_metric(name="BatchAgeMilliseconds", unit=MetricUnit.Milliseconds, value=batch_age_ms(result))
+    for failure in result.queued:  # the reason and position only: payloads are never logged
+        logger.warning(
+            "record sent to the failure queue",
+            extra={
+                "reason": failure.reason,
+                "detail": failure.detail[:500],
+                "sequence_number": failure.source.sequence_number,
+                "sub_sequence_number": failure.source.sub_sequence_number,
+            },
+        )
+    summary = {name: getattr(result, attribute) for name, attribute in METRICS}
+    if result.batch_item_failures:
+        logger.warning(
+            "batch partly failed; reported for retry",
+            extra={
+                **summary,
+                "first_reported_sequence": result.batch_item_failures[0],
+                "reported": len(result.batch_item_failures),
+            },
+        )
+    else:
+        logger.info("batch processed", extra=summary)
