@@ -23,7 +23,7 @@ plan: $(STAMP)
 
 ## The sandbox: every example tenant deployed into an emulator on this machine, traffic with
 ## duplicates, poison pills and faults streamed through it, and every record accounted for.
-DEMO_ARGS ?= --events 1500 --duplicates 5 --invalid 2 --out-of-order 5 --faults throttle=5,crash=1
+DEMO_ARGS ?= --events 1000 --duplicates 5 --invalid 2 --out-of-order 5 --faults throttle=5,crash=1
 demo: $(STAMP)
 	$(BIN)/tributary validate --stack $(STACK)
 	$(BIN)/tributary sandbox --stack $(STACK) $(DEMO_ARGS)

@@ -58,44 +58,32 @@ def _progress_table(sandbox: Sandbox) -> Table:
 
 def _print_report(report: SessionReport) -> None:
     table = Table(title="summary (read back from the emulator)", title_justify="left")
-    for column in (
-        "tenant",
-        "mode",
-        "produced",
-        "valid",
-        "duplicates",
-        "invalid",
-        "table items",
-        "failure queue",
-        "archived",
-        "unaccounted",
-        "alarms in ALARM",
-    ):
-        table.add_column(column, justify="right" if column not in ("tenant", "mode", "alarms in ALARM") else "left")
+    columns = ("tenant", "mode", "produced", "valid", "dups", "invalid", "items", "queue", "archived", "unaccounted")
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("tenant", "mode") else "right")
     for tenant in report.tenants:
-        table.add_row(
-            tenant.tenant,
-            tenant.write_mode,
-            str(tenant.produced),
-            str(tenant.valid),
-            str(tenant.duplicates),
-            str(tenant.invalid),
-            str(tenant.table_items),
-            str(tenant.failure_messages),
-            str(tenant.archived_rows),
-            str(len(tenant.unaccounted)),
-            ", ".join(tenant.alarms_firing) or "none",
+        counts = (
+            tenant.produced,
+            tenant.valid,
+            tenant.duplicates,
+            tenant.invalid,
+            tenant.table_items,
+            tenant.failure_messages,
+            tenant.archived_rows,
+            len(tenant.unaccounted),
         )
+        table.add_row(tenant.tenant, tenant.write_mode, *(str(count) for count in counts))
     out.print(table)
     out.print(f"{report.produced} records in {report.seconds:.1f} s: {report.events_per_second:.0f} events/s processed")
     for tenant in report.tenants:
+        out.print(f"{tenant.tenant}: alarms in ALARM: {', '.join(tenant.alarms_firing) or 'none'}", soft_wrap=True)
         if tenant.archive_location:
-            out.print(f"{tenant.tenant}: archive at {tenant.archive_location}")
+            out.print(f"{tenant.tenant}: archive at {tenant.archive_location}", soft_wrap=True)
     if report.query_hint:
-        out.print(report.query_hint)
+        out.print(report.query_hint, soft_wrap=True, markup=False)
     for tenant in report.tenants:
         for problem in tenant.unaccounted[:5]:
-            out.print(f"[red]{tenant.tenant}: unaccounted: {problem}[/red]")
+            out.print(f"[red]{tenant.tenant}: unaccounted: {problem}[/red]", soft_wrap=True)
 
 
 @app.callback(invoke_without_command=True)

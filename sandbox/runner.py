@@ -41,6 +41,9 @@ DELIVERY = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
 GLUE_TABLE = "aws:glue/catalogTable:CatalogTable"
 CONSUMER = "aws:kinesis/streamConsumer:StreamConsumer"
 MAX_WORKERS_PER_FUNCTION = 4
+# How long a caught-up mapping or delivery waits before polling its shards again. Lambda polls an idle
+# shard about once a second; every tenant's pollers share one emulator, so idle ones must stay quiet.
+IDLE_POLL_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -285,6 +288,7 @@ class Sandbox:
             workers,
             time_scale=self.options.time_scale,
             on_metric=self.sink.metric_hook("AWS/Lambda"),
+            poll_interval=IDLE_POLL_SECONDS,
             resume_after=positions.get("mapping"),
         )
         delivery = delivery_spec(resources)
@@ -296,6 +300,7 @@ class Sandbox:
                 region,
                 time_scale=self.options.time_scale,
                 on_metric=self.sink.metric_hook("AWS/Firehose"),
+                poll_interval=IDLE_POLL_SECONDS,
                 resume_after=positions.get("delivery"),
             )
         esm.start()

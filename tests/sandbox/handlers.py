@@ -39,9 +39,7 @@ def record_to_table(event, context):
 def fail_marked(event, context):
     """Report every record whose payload contains b"FAIL" as a batch item failure."""
     failures = [
-        {"itemIdentifier": record["kinesis"]["sequenceNumber"]}
-        for record, data in _payloads(event)
-        if b"FAIL" in data
+        {"itemIdentifier": record["kinesis"]["sequenceNumber"]} for record, data in _payloads(event) if b"FAIL" in data
     ]
     return {"batchItemFailures": failures}
 
@@ -76,8 +74,15 @@ def exit_on_crash(event, context):
 
 def report_environment(event, context):
     """Return what the execution environment looks like from inside."""
-    keys = ("TENANT", "AWS_ENDPOINT_URL", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-            "POWERTOOLS_TRACE_DISABLED", "_X_AMZN_TRACE_ID", "OTHER_ONLY")
+    keys = (
+        "TENANT",
+        "AWS_ENDPOINT_URL",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "POWERTOOLS_TRACE_DISABLED",
+        "_X_AMZN_TRACE_ID",
+        "OTHER_ONLY",
+    )
     print(json.dumps({"message": "environment", "function": context.function_name}))
     return {
         "env": {key: os.environ.get(key) for key in keys},

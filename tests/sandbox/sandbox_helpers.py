@@ -50,13 +50,10 @@ def mapping_spec(function: FunctionSpec, stream_arn: str, **overrides) -> Mappin
 
 def put(kinesis, stream: str, payloads: list[bytes], keys: list[str] | None = None) -> list[dict]:
     """PutRecords in order; returns the result entries (ShardId, SequenceNumber)."""
-    entries = [
-        {"Data": data, "PartitionKey": (keys[i] if keys else "key")} for i, data in enumerate(payloads)
-    ]
+    entries = [{"Data": data, "PartitionKey": (keys[i] if keys else "key")} for i, data in enumerate(payloads)]
     results = []
     for start in range(0, len(entries), 500):
         response = kinesis.put_records(StreamName=stream, Records=entries[start : start + 500])
         assert response["FailedRecordCount"] == 0
         results.extend(response["Records"])
     return results
-

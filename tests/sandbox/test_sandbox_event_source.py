@@ -85,8 +85,7 @@ def sqs_messages(sqs, queue_url: str, expected: int) -> list[dict]:
 # --------------------------------------------------------------------------- batching and order
 
 
-def test_mapping_batches_respect_batch_size_and_shard_order(aws, make_stream, make_table, make_workers,
-                                                             endpoint_url):
+def test_mapping_batches_respect_batch_size_and_shard_order(aws, make_stream, make_table, make_workers, endpoint_url):
     name, arn = make_stream(shards=2)
     table = make_table()
     keys = [f"device-{i % 7}" for i in range(37)]
@@ -114,8 +113,16 @@ def test_mapping_event_has_the_kinesis_event_shape(aws, make_stream, endpoint_ur
     run(mapping_spec(function_spec("unused"), arn), endpoint_url, invoker)
 
     record = invoker.events[0]["Records"][0]
-    assert set(record) == {"kinesis", "eventSource", "eventVersion", "eventID", "eventName",
-                           "invokeIdentityArn", "awsRegion", "eventSourceARN"}
+    assert set(record) == {
+        "kinesis",
+        "eventSource",
+        "eventVersion",
+        "eventID",
+        "eventName",
+        "invokeIdentityArn",
+        "awsRegion",
+        "eventSourceARN",
+    }
     assert record["eventSource"] == "aws:kinesis" and record["eventName"] == "aws:kinesis:record"
     assert record["eventSourceARN"] == arn and record["awsRegion"] == "us-east-1"
     assert record["kinesis"]["kinesisSchemaVersion"] == "1.0"
@@ -129,8 +136,9 @@ def test_mapping_latest_skips_records_put_before_it_started(aws, make_stream, en
     name, arn = make_stream()
     put(aws("kinesis"), name, [b"old"])
     invoker = FakeInvoker()
-    mapping = EventSourceMapping(mapping_spec(function_spec("unused"), arn, starting_position="LATEST"),
-                                 endpoint_url, "us-east-1", invoker)
+    mapping = EventSourceMapping(
+        mapping_spec(function_spec("unused"), arn, starting_position="LATEST"), endpoint_url, "us-east-1", invoker
+    )
     put(aws("kinesis"), name, [b"new"])
     assert mapping.run_until_idle(10)
     mapping.close()
@@ -160,16 +168,18 @@ def test_mapping_parallelization_keeps_per_partition_key_order(aws, make_stream,
 # --------------------------------------------------------------------------- partial batch responses
 
 
-def test_mapping_partial_response_checkpoints_at_lowest_reported_sequence(aws, make_stream, make_queue,
-                                                                            endpoint_url):
+def test_mapping_partial_response_checkpoints_at_lowest_reported_sequence(aws, make_stream, make_queue, endpoint_url):
     name, arn = make_stream()
     data = [b"ok0", b"ok1", b"FAIL2", b"ok3", b"FAIL4", b"ok5"]
     results = put(aws("kinesis"), name, data)
     queue_url, queue_arn = make_queue()
 
     def respond(event):
-        failing = [r["kinesis"]["sequenceNumber"] for r in event["Records"]
-                   if b"FAIL" in base64.b64decode(r["kinesis"]["data"])]
+        failing = [
+            r["kinesis"]["sequenceNumber"]
+            for r in event["Records"]
+            if b"FAIL" in base64.b64decode(r["kinesis"]["data"])
+        ]
         return {"batchItemFailures": [{"itemIdentifier": seq} for seq in reversed(failing)]}
 
     invoker = FakeInvoker(respond)
@@ -274,8 +284,7 @@ def test_mapping_retries_exhausted_sends_exact_record_to_sqs(aws, make_stream, m
         "condition": "RetryAttemptsExhausted",
         "approximateInvokeCount": 3,
     }
-    assert message["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST",
-                                          "functionError": "Unhandled"}
+    assert message["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"}
     assert message["version"] == "1.0"
     assert ISO_MILLIS.match(message["timestamp"])
     info = message["KinesisBatchInfo"]
@@ -298,8 +307,10 @@ def test_mapping_retries_exhausted_writes_record_to_s3(aws, make_stream, make_bu
     run(spec, endpoint_url, FakeInvoker(function_error))
 
     [obj] = aws("s3").list_objects_v2(Bucket=bucket)["Contents"]
-    pattern = (rf"^aws/lambda/{spec.uuid}/shardId-000000000000/\d{{4}}/\d\d/\d\d/"
-               r"\d{4}-\d\d-\d\dT\d\d\.\d\d\.\d\d-[0-9a-f-]{36}$")
+    pattern = (
+        rf"^aws/lambda/{spec.uuid}/shardId-000000000000/\d{{4}}/\d\d/\d\d/"
+        r"\d{4}-\d\d-\d\dT\d\d\.\d\d\.\d\d-[0-9a-f-]{36}$"
+    )
     assert re.match(pattern, obj["Key"]), obj["Key"]
     body = json.loads(aws("s3").get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
     assert set(body) == FAILURE_RECORD_KEYS | {"payload"}
@@ -335,8 +346,9 @@ def test_mapping_failing_batch_discarded_when_it_ages_out(aws, make_stream, make
         return function_error(event)
 
     invoker = FakeInvoker(age_after_failing)
-    spec = mapping_spec(function_spec("unused"), arn, max_retries=-1, max_record_age_seconds=60,
-                        on_failure_destination=queue_arn)
+    spec = mapping_spec(
+        function_spec("unused"), arn, max_retries=-1, max_record_age_seconds=60, on_failure_destination=queue_arn
+    )
 
     run(spec, endpoint_url, invoker, clock=lambda: time.time() + offset[0])
 
@@ -365,8 +377,7 @@ def test_mapping_reports_lambda_metrics(aws, make_stream, endpoint_url):
 # --------------------------------------------------------------------------- real workers
 
 
-def test_mapping_timeout_kills_worker_and_next_batch_recovers(aws, make_stream, make_queue, make_workers,
-                                                               endpoint_url):
+def test_mapping_timeout_kills_worker_and_next_batch_recovers(aws, make_stream, make_queue, make_workers, endpoint_url):
     name, arn = make_stream()
     queue_url, queue_arn = make_queue()
     put(aws("kinesis"), name, [b"SLOW"])

@@ -40,8 +40,9 @@ def test_faults_throttle_answers_like_dynamodb(endpoint_url):
     session = boto3.session.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name="us-east-1")
     injector = FaultInjector(FaultPlan(throttle_pct=100))
     session.events.register("before-send.dynamodb", injector.before_send)
-    client = session.client("dynamodb", endpoint_url=endpoint_url,
-                            config=Config(retries={"mode": "standard", "max_attempts": 2}))
+    client = session.client(
+        "dynamodb", endpoint_url=endpoint_url, config=Config(retries={"mode": "standard", "max_attempts": 2})
+    )
 
     with pytest.raises(ClientError) as error:
         client.describe_table(TableName="anything")
@@ -54,8 +55,11 @@ def test_faults_throttle_answers_like_dynamodb(endpoint_url):
 
 
 def _event(count: int) -> dict:
-    return {"Records": [{"kinesis": {"sequenceNumber": str(i), "data": base64.b64encode(b"x").decode()}}
-                        for i in range(count)]}
+    return {
+        "Records": [
+            {"kinesis": {"sequenceNumber": str(i), "data": base64.b64encode(b"x").decode()}} for i in range(count)
+        ]
+    }
 
 
 def test_faults_throttle_in_worker_is_retried_by_botocore(make_workers, make_table, aws):
@@ -73,8 +77,7 @@ def test_faults_throttle_in_worker_is_retried_by_botocore(make_workers, make_tab
 
 def test_faults_crash_kills_the_invocation_and_a_new_worker_follows(make_workers, make_table):
     table = make_table()
-    crashing = make_workers(function_spec("dynamodb_calls", {"TABLE_NAME": table}),
-                            faults=FaultPlan(crash_pct=100))
+    crashing = make_workers(function_spec("dynamodb_calls", {"TABLE_NAME": table}), faults=FaultPlan(crash_pct=100))
     healthy = make_workers(function_spec("dynamodb_calls", {"TABLE_NAME": table}), faults=FaultPlan(crash_pct=0))
 
     first, second = crashing.invoke(_event(2)), crashing.invoke(_event(2))

@@ -35,8 +35,9 @@ SCHEMA = {
     },
     "additionalProperties": False,
 }
-HINTS = FieldHints(event_id="order_id", timestamp="occurred_at", version="version",
-                   partition_key_fields=("device_id",), entities=5)
+HINTS = FieldHints(
+    event_id="order_id", timestamp="occurred_at", version="version", partition_key_fields=("device_id",), entities=5
+)
 VALIDATE = fastjsonschema.compile(SCHEMA)
 
 
@@ -75,7 +76,10 @@ def test_traffic_mix_matches_the_options_and_hints():
         by_entity.setdefault(record.partition_key, []).append(json.loads(record.data)["version"])
     assert any(versions != sorted(versions) for versions in by_entity.values()), "some versions arrive late"
     assert {r.reason.split(":")[0] for r in records if r.kind == "invalid"} <= {
-        "not-json", "missing-required", "wrong-type"}
+        "not-json",
+        "missing-required",
+        "wrong-type",
+    }
 
 
 def test_traffic_chunks_respect_putrecords_limits():
@@ -97,12 +101,14 @@ def test_traffic_manifest_matches_what_is_in_the_stream(aws, make_stream):
 
     in_stream = []
     for shard in kinesis.list_shards(StreamName=name)["Shards"]:
-        iterator = kinesis.get_shard_iterator(StreamName=name, ShardId=shard["ShardId"],
-                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        iterator = kinesis.get_shard_iterator(
+            StreamName=name, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
         while True:
             page = kinesis.get_records(ShardIterator=iterator, Limit=10000)
-            in_stream += [(shard["ShardId"], r["SequenceNumber"], r["Data"], r["PartitionKey"])
-                          for r in page["Records"]]
+            in_stream += [
+                (shard["ShardId"], r["SequenceNumber"], r["Data"], r["PartitionKey"]) for r in page["Records"]
+            ]
             if not page["Records"]:
                 break
             iterator = page["NextShardIterator"]
@@ -120,10 +126,16 @@ def test_traffic_manifest_matches_what_is_in_the_stream(aws, make_stream):
     duplicates_pct=st.sampled_from([0, 20]),
     out_of_order_pct=st.sampled_from([0, 30]),
 )
-def test_traffic_valid_records_validate_and_invalid_ones_do_not(seed, events, invalid_pct, duplicates_pct,
-                                                                out_of_order_pct):
-    options = TrafficOptions(events=events, invalid_pct=invalid_pct, duplicates_pct=duplicates_pct,
-                             out_of_order_pct=out_of_order_pct, seed=seed)
+def test_traffic_valid_records_validate_and_invalid_ones_do_not(
+    seed, events, invalid_pct, duplicates_pct, out_of_order_pct
+):
+    options = TrafficOptions(
+        events=events,
+        invalid_pct=invalid_pct,
+        duplicates_pct=duplicates_pct,
+        out_of_order_pct=out_of_order_pct,
+        seed=seed,
+    )
     records = generate(SCHEMA, options, HINTS)
     assert len(records) == events
     for record in records:
