@@ -138,7 +138,7 @@ def _store_alarms(tenant: TenantFile, names: TenantNames) -> list[AlarmSpec]:
         AlarmSpec(
             "failure-queue-depth",
             "Any message in the failure queue is a record that will never reach the table without a "
-            "person: a poison pill or a batch that ran out of retries. Inspect, fix, `tributary redrive`.",
+            "person: a poison pill or a batch that ran out of retries. Inspect it, fix the cause, replay it.",
             0,
             "GreaterThanThreshold",
             "notBreaching",

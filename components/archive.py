@@ -13,7 +13,7 @@ import pulumi_aws as aws
 
 from components import defaults, glue_schema
 from components.buckets import secure_bucket
-from components.context import PipelineContext
+from components.context import PipelineContext, encrypted_log_group
 
 FIREHOSE_LOG_STREAM = "DestinationDelivery"
 PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
@@ -65,14 +65,7 @@ def create_archive_bucket(ctx: PipelineContext, key_arn) -> aws.s3.Bucket:
 
 
 def create_archive_log_group(ctx: PipelineContext, key_arn) -> aws.cloudwatch.LogGroup:
-    log_group = aws.cloudwatch.LogGroup(
-        f"{ctx.tenant.tenant}-archive-logs",
-        name=ctx.names.firehose_log_group,
-        retention_in_days=defaults.LOG_RETENTION_DAYS,
-        kms_key_id=key_arn,
-        tags=ctx.tags,
-        opts=ctx.opts(),
-    )
+    log_group = encrypted_log_group(ctx, "archive", ctx.names.firehose_log_group, key_arn)
     aws.cloudwatch.LogStream(
         f"{ctx.tenant.tenant}-archive-log-stream",
         name=FIREHOSE_LOG_STREAM,

@@ -34,7 +34,7 @@ from components import handler_env, naming
 TENANT_NAME_PATTERN = r"^[a-z][a-z0-9-]{1,23}$"
 TEMPLATE_FIELD = re.compile(r"\{([^{}]*)\}")
 # Time buckets a key template may use besides payload fields; the handler fills them from the event time.
-TIME_BUCKETS = ("hour", "day")
+TIME_BUCKETS = ("hour", "day", "month")
 # Glue/Athena column names: Firehose maps JSON keys to these columns case-insensitively.
 COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 NUMERIC_TYPES = {"integer", "number"}

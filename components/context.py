@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
 from components import defaults
 from components.config import TenantFile
@@ -53,6 +54,18 @@ class PipelineContext:
         return pulumi.Output.all(self.partition, self.region, self.account_id).apply(
             lambda values: f"arn:{values[0]}:{service}:{values[1] if regional else ''}:{values[2]}:{resource}"
         )
+
+
+def encrypted_log_group(ctx: PipelineContext, part: str, name: str, key_arn: Any) -> aws.cloudwatch.LogGroup:
+    """A log group created before its writer, with the standard retention and the tenant key."""
+    return aws.cloudwatch.LogGroup(
+        f"{ctx.tenant.tenant}-{part}-logs",
+        name=name,
+        retention_in_days=defaults.LOG_RETENTION_DAYS,
+        kms_key_id=key_arn,
+        tags=ctx.tags,
+        opts=ctx.opts(),
+    )
 
 
 def to_json(value: Any) -> str:

@@ -28,7 +28,7 @@ KMS_KEY_ROTATION = True
 KMS_DELETION_WINDOW_DAYS = 30  # the longest AWS allows: the most time to notice a mistaken delete
 
 LOG_RETENTION_DAYS = 30
-FAILURE_QUEUE_RETENTION_SECONDS = 14 * 86400  # SQS's maximum: two weeks to inspect and redrive
+FAILURE_QUEUE_RETENTION_SECONDS = 14 * 86400  # SQS's maximum: two weeks to inspect and replay
 FAILURE_QUEUE_VISIBILITY_SECONDS = 300
 
 ARCHIVE_ABORT_INCOMPLETE_UPLOAD_DAYS = 7

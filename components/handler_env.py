@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 def dedupe_ttl_seconds(tenant: TenantFile) -> int:
     """How long a counters dedupe marker must live: longer than any record can be redelivered.
 
-    A record can come back while it is in the stream (retention) and, through `redrive`, while its
+    A record can come back while it is in the stream (retention) and, replayed by hand, while its
     failure message is in the failure queue (14 days). A day of margin on top of the longer one.
     """
     horizon = max(tenant.stream.retention_hours * 3600, defaults.FAILURE_QUEUE_RETENTION_SECONDS)

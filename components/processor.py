@@ -12,7 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import defaults, handler_env, packaging
-from components.context import PipelineContext
+from components.context import PipelineContext, encrypted_log_group
 
 
 @dataclass
@@ -35,14 +35,7 @@ def powertools_layer_arn(ctx: PipelineContext) -> pulumi.Input[str]:
 
 
 def create_function_log_group(ctx: PipelineContext, key_arn) -> aws.cloudwatch.LogGroup:
-    return aws.cloudwatch.LogGroup(
-        f"{ctx.tenant.tenant}-processor-logs",
-        name=ctx.names.function_log_group,
-        retention_in_days=defaults.LOG_RETENTION_DAYS,
-        kms_key_id=key_arn,
-        tags=ctx.tags,
-        opts=ctx.opts(),
-    )
+    return encrypted_log_group(ctx, "processor", ctx.names.function_log_group, key_arn)
 
 
 def create_processor(

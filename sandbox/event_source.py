@@ -25,7 +25,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import threading
 import time
 import uuid
 from collections import deque
@@ -38,6 +37,7 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 
 from sandbox import emulator
+from sandbox.polling import PollingEngine
 from sandbox.specs import MappingSpec, arn_account, arn_resource, arn_service, stream_name
 from sandbox.workers import InvocationResult, worker_concurrency
 
@@ -231,7 +231,7 @@ def s3_failure_key(mapping_uuid: str, shard_id: str, now: float) -> str:
 # --------------------------------------------------------------------------- the mapping
 
 
-class EventSourceMapping:
+class EventSourceMapping(PollingEngine):
     """One Kinesis event source mapping; drive it with `poll_once`, `run_until_idle` or `start`."""
 
     def __init__(
@@ -247,6 +247,8 @@ class EventSourceMapping:
         poll_interval: float = 0.05,
         resume_after: dict[str, str] | None = None,
     ) -> None:
+        super().__init__(poll_interval)
+        self.thread_name = f"esm-{spec.uuid[:8]}"
         self.spec = spec
         self.region = region
         self._resume_after = dict(resume_after or {})
@@ -254,7 +256,6 @@ class EventSourceMapping:
         self._time_scale = time_scale
         self._clock = clock
         self._on_metric = on_metric
-        self._poll_interval = poll_interval
         self._stats = MappingStats()
         self._kinesis = emulator.client("kinesis", endpoint_url, region)
         self._endpoint_url = endpoint_url
@@ -267,8 +268,6 @@ class EventSourceMapping:
         self._last_refresh = 0.0
         self._destination_client: Any = None
         self._queue_url: str | None = None
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
         self._refresh_shards()
         concurrency = worker_concurrency(spec.parallelization_factor, len(self._shards))
         self._executor = ThreadPoolExecutor(concurrency, thread_name_prefix=f"esm-{spec.uuid[:8]}")
@@ -314,29 +313,9 @@ class EventSourceMapping:
                 time.sleep(self._poll_interval)
         return False
 
-    def start(self) -> None:
-        """Poll in a background thread until `close()`."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, daemon=True, name=f"esm-{self.spec.uuid[:8]}")
-            self._thread.start()
-
     def close(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        super().close()
         self._executor.shutdown(wait=True, cancel_futures=True)
-
-    def __enter__(self) -> EventSourceMapping:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
-    def _loop(self) -> None:
-        while not self._stopping.is_set():
-            if not self.poll_once():
-                self._stopping.wait(self._poll_interval)
 
     # -- shards and reading
 

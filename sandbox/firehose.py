@@ -36,6 +36,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sandbox import emulator
+from sandbox.polling import PollingEngine
 from sandbox.specs import DeliverySpec, arn_resource, stream_name
 
 MetricHook = Callable[[str, float, dict[str, str]], None]
@@ -238,7 +239,7 @@ def convert_record(data: bytes, columns: list[tuple[str, str]]) -> dict[str, Any
 # --------------------------------------------------------------------------- the delivery stream
 
 
-class FirehoseDelivery:
+class FirehoseDelivery(PollingEngine):
     """One delivery stream reading a Kinesis stream into S3; drive it like `EventSourceMapping`."""
 
     def __init__(
@@ -253,13 +254,14 @@ class FirehoseDelivery:
         poll_interval: float = 0.05,
         resume_after: dict[str, str] | None = None,
     ) -> None:
+        super().__init__(poll_interval)
+        self.thread_name = f"firehose-{spec.name}"
         self.spec = spec
         self._positions: dict[str, str] = dict(resume_after or {})
         self.region = region
         self._time_scale = time_scale
         self._clock = clock
         self._on_metric = on_metric
-        self._poll_interval = poll_interval
         self._kinesis = emulator.client("kinesis", endpoint_url, region)
         self._s3 = emulator.client("s3", endpoint_url, region)
         self._stream = stream_name(spec.stream_arn)
@@ -271,8 +273,6 @@ class FirehoseDelivery:
         self._buffer_since: float | None = None
         self._stats = DeliveryStats()
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
         self._last_refresh = 0.0
         if spec.output_format == "parquet":
             self._schema = arrow_schema(spec.columns)
@@ -331,29 +331,10 @@ class FirehoseDelivery:
             self._deliver()
             return self._stats.objects_written + self._stats.error_objects_written - before
 
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, daemon=True, name=f"firehose-{self.spec.name}")
-            self._thread.start()
-
     def close(self) -> None:
         """Stop polling and deliver what is buffered."""
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        super().close()
         self.flush()
-
-    def __enter__(self) -> FirehoseDelivery:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
-    def _loop(self) -> None:
-        while not self._stopping.is_set():
-            if not self.poll_once():
-                self._stopping.wait(self._poll_interval)
 
     # -- reading
 
