@@ -241,7 +241,7 @@ def _records_problems(records: Records) -> Iterable[tuple[str, str]]:
         for name in names:
             if name not in TIME_BUCKETS and not _declares(records.schema_, name):
                 yield key, f"names {{{name}}}, which the schema does not declare"
-    yield from _named_field_problems(records, declared)
+    yield from _named_field_problems(records)
 
 
 def _declares(schema: dict[str, Any], path: str) -> bool:
@@ -255,17 +255,25 @@ def _declares(schema: dict[str, Any], path: str) -> bool:
     return True
 
 
-def _field_type(declared: dict[str, dict[str, Any]], name: str) -> set[str]:
-    kind = declared[name].get("type", [])
+def _field_type(schema: dict[str, Any], path: str) -> set[str]:
+    """The JSON types the schema allows at a declared (possibly dotted) path."""
+    node: Any = schema
+    for part in path.split("."):
+        node = node["properties"][part]
+    kind = node.get("type", []) if isinstance(node, dict) else []
     return set([kind] if isinstance(kind, str) else kind)
 
 
-def _named_field_problems(records: Records, declared: dict[str, dict[str, Any]]) -> Iterable[tuple[str, str]]:
+def _named_field_problems(records: Records) -> Iterable[tuple[str, str]]:
     for key in ("event_id", "timestamp", "version"):
         name = getattr(records, key)
-        if name is not None and name not in declared:
+        if name is not None and not _declares(records.schema_, name):
             yield key, f"names field {name!r}, which the schema does not declare"
-    if records.version in declared and not _field_type(declared, records.version) & NUMERIC_TYPES:
+    if (
+        records.version is not None
+        and _declares(records.schema_, records.version)
+        and not _field_type(records.schema_, records.version) & NUMERIC_TYPES
+    ):
         yield "version", f"field {records.version!r} must be declared as integer or number"
     if records.write == "latest" and records.version is None:
         yield "version", "required when write is latest (newer versions replace older state)"
@@ -273,9 +281,9 @@ def _named_field_problems(records: Records, declared: dict[str, dict[str, Any]])
         if not records.counters:
             yield "counters", "required when write is counters: the numeric fields to sum"
         for name in records.counters or []:
-            if name not in declared:
+            if not _declares(records.schema_, name):
                 yield "counters", f"names field {name!r}, which the schema does not declare"
-            elif not _field_type(declared, name) & NUMERIC_TYPES:
+            elif not _field_type(records.schema_, name) & NUMERIC_TYPES:
                 yield "counters", f"field {name!r} must be declared as integer or number"
     elif records.counters:
         yield "counters", "only allowed when write is counters"
