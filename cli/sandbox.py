@@ -137,6 +137,9 @@ def run(
     except DeployError as error:
         typer.echo(f"the emulator refused a resource: {error}", err=True)
         raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted: the emulator and workers are stopped", err=True)
+        raise typer.Exit(130) from None
     if as_json:
         print(json.dumps(report.as_dict(), indent=1, sort_keys=True))
     else:

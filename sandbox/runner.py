@@ -26,7 +26,7 @@ from components.config import TEMPLATE_FIELD, TIME_BUCKETS, TenantFile, load_ten
 from components.offline import RegisteredResource
 from components.stack import StackSettings, read_stack_file
 from sandbox import traffic
-from sandbox.deploy import Clients, Deployment, deploy
+from sandbox.deploy import Clients, DeployError, Deployment, deploy
 from sandbox.emulator import Emulator
 from sandbox.event_source import EventSourceMapping
 from sandbox.faults import FaultPlan
@@ -159,16 +159,12 @@ class TenantRun:
     firehose: FirehoseDelivery | None
     log_path: Path
     emf: EmfReader
-    manifest: traffic.Manifest | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)  # the tenant's stack outputs
+    manifest: traffic.Manifest | None = None  # what the producers sent, once they are done
 
     @property
     def name(self) -> str:
         return self.tenant.tenant
-
-    def output(self, key: str) -> Any:
-        return self.outputs.get(key)
-
-    outputs: dict[str, Any] = field(default_factory=dict)
 
 
 class Sandbox:
@@ -207,6 +203,13 @@ class Sandbox:
         return settings
 
     def start(self) -> Sandbox:
+        try:
+            return self._start()
+        except BaseException:
+            self.close()  # the emulator and any workers already started
+            raise
+
+    def _start(self) -> Sandbox:
         settings = self.settings()
         if self._endpoint_url is None:
             self._emulator = Emulator()
@@ -227,8 +230,9 @@ class Sandbox:
         for name, resources in self.deployment.evaluation.by_tenant().items():
             if self._tenant_filter and name not in self._tenant_filter:
                 continue
+            if name not in tenants:
+                raise DeployError(f"{name}: deployed, but tenants/{name}.yaml is gone; deploy again")
             self.runs[name] = self._start_tenant(tenants[name], resources, logs, positions.get(name, {}))
-            self.runs[name].outputs = self.deployment.evaluation.outputs.get(name, {})
         self._observer = threading.Thread(target=self._observe_loop, daemon=True, name="sandbox-observer")
         self._observer.start()
         return self
@@ -307,7 +311,8 @@ class Sandbox:
         if firehose is not None:
             firehose.start()
         emf = EmfReader(log_path, from_end=self._resuming)  # earlier commands' metrics are counted already
-        return TenantRun(tenant, resources, mapping, delivery, workers, esm, firehose, log_path, emf)
+        outputs = self.deployment.evaluation.outputs.get(tenant.tenant, {})
+        return TenantRun(tenant, resources, mapping, delivery, workers, esm, firehose, log_path, emf, outputs)
 
     def close(self) -> None:
         self._stop.set()
