@@ -84,6 +84,7 @@ def create_catalog(
         f"{name}-catalog",
         name=ctx.names.glue_database,
         description=f"tributary: archive of tenant {name}",
+        tags=ctx.tags,
         opts=ctx.opts(),
     )
     location = bucket.bucket.apply(lambda bucket_name: f"s3://{bucket_name}/data/")

@@ -40,6 +40,7 @@ def create_stream(ctx: PipelineContext, key_arn) -> TenantStream:
             f"{name}-consumer",
             name=ctx.names.consumer,
             stream_arn=stream.arn,
+            tags=ctx.tags,
             opts=ctx.opts(),
         )
     return TenantStream(stream=stream, consumer=consumer)

@@ -11,6 +11,8 @@ the resource in every message. The example tenants and the generated ones run th
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import re
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import pulumi_aws as aws
 from pulumi.runtime.mocks import MockMonitor
 
 from components import defaults, glue_schema, handler_env, naming
@@ -252,6 +255,16 @@ def assert_tls_only(where: str, policy: str, resource_arns: list[str]) -> None:
 # The checks, one per part of the design
 
 
+@functools.cache
+def accepts_tags(type_token: str) -> bool:
+    """Whether the pulumi-aws resource type takes a `tags` argument (read from its Args class)."""
+    if not type_token.startswith("aws:"):
+        return False
+    module, name = type_token.split(":")[1].split("/")[0], type_token.split(":")[2]
+    args = getattr(getattr(aws, {"lambda": "lambda_"}.get(module, module)), f"{name}Args", None)
+    return args is not None and "tags" in inspect.signature(args.__init__).parameters
+
+
 def check_component_names_and_tags(p: Pipeline) -> None:
     components = p.all(COMPONENT)
     assert [c.name for c in components] == [p.name], f"tenant {p.name}: components {components}"
@@ -266,7 +279,8 @@ def check_component_names_and_tags(p: Pipeline) -> None:
                 value = resource.inputs[scope]
             expected = glue_form if resource.type in GLUE_TYPES else p.name
             assert expected in value, f"{p.where(resource)}: {key} {value!r} does not name the tenant"
-        if "tags" in resource.inputs:
+        if accepts_tags(resource.type):
+            assert "tags" in resource.inputs, f"{p.where(resource)}: takes tags but has none"
             tags = resource.inputs["tags"]
             wanted = {**p.tenant.tags, "tenant": p.name, "stack": p.stack, "managed-by": "tributary"}
             missing = {k: v for k, v in wanted.items() if tags.get(k) != v}
