@@ -41,7 +41,7 @@ lint: $(STAMP)
 ## The handler's vendored dependencies for Lambda (arm64), needed by `pulumi up`.
 package: $(STAMP)
 	rm -rf build/lambda-deps
-	$(BIN)/python -m pip install --quiet --target build/lambda-deps \
+	$(BIN)/python -m pip install --quiet --no-warn-conflicts --target build/lambda-deps \
 		--platform manylinux2014_aarch64 --implementation cp --python-version 3.14 --only-binary=:all: \
 		$$($(BIN)/python -c "from components.packaging import VENDORED; print(' '.join(VENDORED))")
 
