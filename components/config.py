@@ -57,15 +57,6 @@ def _between(low: int, high: int):
     return AfterValidator(check)
 
 
-def _at_least(low: int):
-    def check(value: int) -> int:
-        if value < low:
-            raise PydanticCustomError("range", "must be at least {low} (got {got})", {"low": low, "got": value})
-        return value
-
-    return AfterValidator(check)
-
-
 def Range(low: int, high: int):  # noqa: N802 - reads like a type in the field declarations
     return Annotated[StrictInt, _between(low, high)]
 

@@ -253,9 +253,6 @@ class Evaluation:
                 grouped.setdefault(resource.tenant, []).append(resource)
         return grouped
 
-    def of_type(self, type_: str, tenant: str | None = None) -> list[RegisteredResource]:
-        return [r for r in self.resources if r.type == type_ and (tenant is None or r.tenant == tenant)]
-
 
 def offline_settings(settings: StackSettings) -> StackSettings:
     # Offline runs never upload the code, so they do not need the vendored dependencies built.

@@ -506,7 +506,3 @@ def deploy(project_dir: Path, stack: str, settings: StackSettings, endpoint_url:
     if mocks.errors:
         raise DeployError("; ".join(mocks.errors))
     return Deployment(endpoint_url=endpoint_url, region=settings.region, evaluation=evaluation)
-
-
-def describe(value: Any) -> str:
-    return json.dumps(value, default=str, sort_keys=True)

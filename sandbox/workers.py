@@ -27,7 +27,7 @@ import threading
 import time
 import traceback
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sandbox.faults import FaultPlan
@@ -438,36 +438,3 @@ class FunctionWorkers:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
-
-
-@dataclass
-class WorkerRegistry:
-    """One `FunctionWorkers` per function name, created on first use (for the sandbox's deploy part)."""
-
-    endpoint_url: str
-    region: str
-    log_dir: str
-    code_root: str
-    faults: FaultPlan | None = None
-    pools: dict[str, FunctionWorkers] = field(default_factory=dict)
-
-    def for_function(self, function: FunctionSpec, max_workers: int = 1) -> FunctionWorkers:
-        pool = self.pools.get(function.name)
-        if pool is None:
-            pool = FunctionWorkers(
-                function,
-                self.endpoint_url,
-                self.region,
-                log_path=os.path.join(self.log_dir, f"{function.name}.log"),
-                code_root=self.code_root,
-                max_workers=max_workers,
-                faults=self.faults,
-            )
-            self.pools[function.name] = pool
-        else:
-            pool.max_workers = max(pool.max_workers, min(max_workers, MAX_WORKERS_CAP))
-        return pool
-
-    def close(self) -> None:
-        for pool in self.pools.values():
-            pool.close()
