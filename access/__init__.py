@@ -1,0 +1,1 @@
+"""Who can do what: the access proof of Tributary's generated policies."""
