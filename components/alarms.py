@@ -117,6 +117,49 @@ def _processing_alarms(tenant: TenantFile, names: TenantNames) -> list[AlarmSpec
     ]
 
 
+# The mapping's UUID exists only once the mapping does: specs name it with this placeholder, and
+# create_alarms puts the real one in. Lambda publishes the event source mapping's metrics with the
+# EventSourceMappingUUID dimension only ("Event source mapping metrics", monitoring-metrics-types.html).
+MAPPING_UUID = "<event-source-mapping-uuid>"
+
+
+def _mapping_alarms(tenant: TenantFile) -> list[AlarmSpec]:
+    """Both on-failure destinations (queue or bucket) are covered by the mapping's own metrics."""
+    mapping = {"EventSourceMappingUUID": MAPPING_UUID}
+    destination = "failure bucket" if tenant.processing.on_failure == "s3" else "failure queue"
+    return [
+        AlarmSpec(
+            "failed-batches",
+            f"Records of a batch that ran out of retries ({tenant.processing.max_retries}) or age "
+            f"({tenant.processing.max_record_age_seconds} s) went to the {destination}: none of them reached the "
+            "table. Fix the cause, then replay them from the stream before its retention ends.",
+            0,
+            "GreaterThanThreshold",
+            "notBreaching",
+            "AWS/Lambda",
+            "OnFailureDestinationDeliveredEventCount",
+            mapping,
+            "Sum",
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+        ),
+        AlarmSpec(
+            "dropped-events",
+            "Events were dropped: the mapping gave up on them and could not record them in the "
+            f"{destination} either. Only the stream still holds them, until its retention ends.",
+            0,
+            "GreaterThanThreshold",
+            "notBreaching",
+            "AWS/Lambda",
+            "DroppedEventCount",
+            mapping,
+            "Sum",
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+        ),
+    ]
+
+
 def _store_alarms(tenant: TenantFile, names: TenantNames) -> list[AlarmSpec]:
     limits = tenant.alarms
     queue = {"QueueName": names.failure_queue}
@@ -225,7 +268,12 @@ def _archive_alarms(tenant: TenantFile, names: TenantNames) -> list[AlarmSpec]:
 
 
 def alarm_specs(tenant: TenantFile, names: TenantNames) -> list[AlarmSpec]:
-    return [*_processing_alarms(tenant, names), *_store_alarms(tenant, names), *_archive_alarms(tenant, names)]
+    return [
+        *_processing_alarms(tenant, names),
+        *_mapping_alarms(tenant),
+        *_store_alarms(tenant, names),
+        *_archive_alarms(tenant, names),
+    ]
 
 
 @dataclass
@@ -263,19 +311,26 @@ def create_topic(ctx: PipelineContext, key_arn) -> aws.sns.Topic:
     return topic
 
 
-def _alarm_args(spec: AlarmSpec) -> dict:
+def _alarm_args(spec: AlarmSpec, mapping_uuid: pulumi.Input[str]) -> dict:
     if spec.metric_queries:
         return {"metric_queries": spec.metric_queries}
     return {
         "namespace": spec.namespace,
         "metric_name": spec.metric_name,
-        "dimensions": spec.dimensions,
+        "dimensions": {
+            name: mapping_uuid if value == MAPPING_UUID else value for name, value in spec.dimensions.items()
+        },
         "statistic": spec.statistic,
         "period": spec.period,
     }
 
 
-def create_alarms(ctx: PipelineContext, topic: aws.sns.Topic, depends_on: list[pulumi.Resource]) -> list:
+def create_alarms(
+    ctx: PipelineContext,
+    topic: aws.sns.Topic,
+    mapping: aws.lambda_.EventSourceMapping,
+    depends_on: list[pulumi.Resource],
+) -> list:
     alarms = []
     for spec in alarm_specs(ctx.tenant, ctx.names):
         alarms.append(
@@ -292,7 +347,7 @@ def create_alarms(ctx: PipelineContext, topic: aws.sns.Topic, depends_on: list[p
                 ok_actions=[topic.arn],
                 tags=ctx.tags,
                 opts=ctx.opts(depends_on=depends_on),
-                **_alarm_args(spec),
+                **_alarm_args(spec, mapping.uuid),
             )
         )
     return alarms

@@ -32,6 +32,8 @@ from pydantic_core import PydanticCustomError
 from components import handler_env, naming
 
 TENANT_NAME_PATTERN = r"^[a-z][a-z0-9-]{1,23}$"
+ROLE_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$"
+RoleArn = Annotated[str, Field(pattern=ROLE_ARN_PATTERN)]
 TEMPLATE_FIELD = re.compile(r"\{([^{}]*)\}")
 # Time buckets a key template may use besides payload fields; the handler fills them from the event time.
 TIME_BUCKETS = ("hour", "day", "month")
@@ -70,7 +72,7 @@ class _Section(BaseModel):
 class Account(_Section):
     """Deploy this tenant into another account or region through an assume-role provider."""
 
-    role_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")]
+    role_arn: RoleArn
     region: Annotated[str, Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")] | None = None
 
 
@@ -81,7 +83,7 @@ class Stream(_Section):
     enhanced_fan_out: StrictBool = False
     # IAM roles that put records: the key policy lets them use the tenant key through Kinesis; the
     # `producer_policy` output is the IAM policy to attach to them (this stream and nothing else).
-    producers: list[Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")]] = []
+    producers: list[RoleArn] = []
 
     @model_validator(mode="after")
     def _shards_only_when_provisioned(self) -> Stream:
@@ -146,6 +148,14 @@ class Archive(_Section):
         return self
 
 
+class Access(_Section):
+    """Who may read the tenant's data besides its pipeline (the README's "Permissions" section)."""
+
+    # IAM roles that read the table, the archive and the failure records: the key policy lets them
+    # decrypt through DynamoDB, S3 and SQS; the `reader_policy` output is the IAM policy to attach to them.
+    readers: list[RoleArn] = []
+
+
 class Table(_Section):
     point_in_time_recovery: StrictBool = True
     deletion_protection: StrictBool = True
@@ -177,6 +187,7 @@ class TenantFile(_Section):
     archive: Archive = Archive()
     table: Table = Table()
     alarms: Alarms = Alarms()
+    access: Access = Access()
 
     @model_validator(mode="after")
     def _cross_section(self) -> TenantFile:

@@ -11,7 +11,13 @@ from typing import Any
 # JSON Schema type -> Glue (Hive) type. Objects and arrays are kept as their JSON text: their shape
 # may vary per record, and Athena reads them with json_extract.
 _SCALARS = {"integer": "bigint", "number": "double", "boolean": "boolean", "string": "string"}
-_FORMATS = {"date-time": "timestamp", "date": "date"}
+# `format: date` (RFC 3339 full-date, `2024-05-01`) is the one layout Glue's `date` reads. `format: date-time`
+# stays a string column: Firehose's OpenX JSON SerDe parses only `yyyy-MM-dd'T'HH:mm:ss[.S]'Z'`, the
+# space-separated form and epoch numbers into a `timestamp` ("Record format conversion",
+# https://docs.aws.amazon.com/firehose/latest/dev/record-format-conversion.html), so a valid RFC 3339 offset
+# such as `+02:00` would send the whole record to errors/. As text, every value the schema accepts is kept
+# exactly; Athena reads it with `from_iso8601_timestamp(column)`.
+_FORMATS = {"date": "date"}
 
 
 def glue_type(property_schema: dict[str, Any]) -> str:

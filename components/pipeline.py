@@ -16,7 +16,10 @@ import pulumi_aws as aws
 from components import alarms, archive, failures, iam, keys, naming, policies, processor, stream, table
 from components.config import TenantFile
 from components.context import PipelineContext, to_json
+from components.key_policy import KeyPolicyArns
+from components.key_policy import key_policy as key_policy_document
 from components.stack import StackSettings
+from runtime.settings import TABLE_ACTIONS
 
 TYPE_TOKEN = "tributary:index:TenantPipeline"
 
@@ -70,6 +73,8 @@ class TenantPipeline(pulumi.ComponentResource):
     """Console URL of the tenant's CloudWatch dashboard."""
     producer_policy: pulumi.Output[str]
     """IAM policy (JSON) to attach to the tenant's producer roles: put records on this stream only."""
+    reader_policy: pulumi.Output[str]
+    """IAM policy (JSON) to attach to the tenant's reader roles: read the table, archive and failed records."""
 
     def __init__(self, name: str, args: TenantPipelineArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE_TOKEN, name, None, opts)
@@ -98,18 +103,9 @@ class TenantPipeline(pulumi.ComponentResource):
             if archive_enabled
             else None
         )
-        function_log_group_arn = ctx.arn("logs", f"log-group:{ctx.names.function_log_group}")
-        firehose_log_group_arn = ctx.arn("logs", f"log-group:{ctx.names.firehose_log_group}")
-
-        key_policy = pulumi.Output.all(
-            partition=ctx.partition,
-            region=ctx.region,
-            account_id=ctx.account_id,
-            processor_role=processor_role.arn,
-            firehose_role=firehose_role.arn if firehose_role else None,
-            function_log_group=function_log_group_arn,
-            firehose_log_group=firehose_log_group_arn if archive_enabled else None,
-        ).apply(lambda values: to_json(policies.key_policy(_key_policy_arns(values, tenant))))
+        key_policy = _key_policy_arns(ctx, processor_role, firehose_role).apply(
+            lambda arns: to_json(key_policy_document(arns))
+        )
         key = keys.create_key(ctx, key_policy)
         key_arn = key.key.arn
 
@@ -120,18 +116,13 @@ class TenantPipeline(pulumi.ComponentResource):
         topic = alarms.create_topic(ctx, key_arn)
 
         processor_arns = pulumi.Output.all(
-            partition=ctx.partition,
-            region=ctx.region,
-            account_id=ctx.account_id,
-            key=key_arn,
             stream=tenant_stream.stream.arn,
             table=serving_table.arn,
             failure_queue=failure.queue.arn,
             function_log_group=function_log_group.arn,
-            processor_role=processor_role.arn,
             consumer=tenant_stream.consumer.arn if tenant_stream.consumer else None,
             failure_bucket=failure.bucket.arn if failure.bucket else None,
-        ).apply(lambda values: policies.TenantArns(**values))
+        ).apply(lambda values: policies.ProcessorArns(table_actions=TABLE_ACTIONS[tenant.records.write], **values))
         processor_policy = iam.attach_policy(
             ctx, "processor", processor_role, processor_arns.apply(policies.processor_policy)
         )
@@ -150,12 +141,13 @@ class TenantPipeline(pulumi.ComponentResource):
 
         watched: list[pulumi.Resource] = [tenant_processor.function, serving_table, failure.queue]
         archive_bucket_name: pulumi.Input[str] = ""
+        tenant_archive = None
         if archive_enabled and firehose_role is not None:
             tenant_archive = self._build_archive(ctx, firehose_role, key_arn, tenant_stream.stream)
             watched.append(tenant_archive.delivery_stream)
             archive_bucket_name = tenant_archive.bucket.bucket
 
-        tenant_alarms = alarms.create_alarms(ctx, topic, depends_on=watched)
+        tenant_alarms = alarms.create_alarms(ctx, topic, tenant_processor.mapping, depends_on=watched)
         dashboard = alarms.create_dashboard(ctx, tenant_alarms)
 
         self.stream_arn = tenant_stream.stream.arn
@@ -169,10 +161,16 @@ class TenantPipeline(pulumi.ComponentResource):
         self.dashboard_url = pulumi.Output.all(ctx.region, dashboard.dashboard_name).apply(
             lambda values: alarms.dashboard_url(values[0], values[1])
         )
-        self.producer_policy = tenant_stream.stream.arn.apply(lambda arn: to_json(policies.producer_policy(arn)))
+        self.producer_policy = pulumi.Output.all(tenant_stream.stream.arn, key_arn).apply(
+            lambda values: to_json(policies.producer_policy(values[0], values[1]))
+        )
+        self.reader_policy = _reader_arns(ctx, key_arn, serving_table, failure, tenant_archive).apply(
+            lambda arns: to_json(policies.reader_policy(arns))
+        )
         self.register_outputs(
             {
                 "producer_policy": self.producer_policy,
+                "reader_policy": self.reader_policy,
                 "stream_arn": self.stream_arn,
                 "stream_name": self.stream_name,
                 "table_name": self.table_name,
@@ -193,18 +191,12 @@ class TenantPipeline(pulumi.ComponentResource):
             partition=ctx.partition,
             region=ctx.region,
             account_id=ctx.account_id,
-            key=key_arn,
             stream=kinesis_stream.arn,
-            table="",
-            failure_queue="",
-            function_log_group="",
-            processor_role="",
             archive_bucket=bucket.arn,
             firehose_log_group=log_group.arn,
-            firehose_role=firehose_role.arn,
             glue_database=glue_database_arn,
             glue_table=glue_table_arn,
-        ).apply(lambda values: policies.TenantArns(**values))
+        ).apply(lambda values: policies.FirehoseArns(**values))
         firehose_policy = iam.attach_policy(
             ctx, "firehose", firehose_role, firehose_arns.apply(policies.firehose_policy)
         )
@@ -219,18 +211,58 @@ class TenantPipeline(pulumi.ComponentResource):
         )
 
 
-def _key_policy_arns(values: dict, tenant: TenantFile) -> policies.TenantArns:
-    return policies.TenantArns(
-        partition=values["partition"],
-        region=values["region"],
-        account_id=values["account_id"],
-        key="",
-        stream="",
-        table="",
-        failure_queue="",
-        function_log_group=values["function_log_group"],
-        processor_role=values["processor_role"],
-        firehose_role=values["firehose_role"],
-        firehose_log_group=values["firehose_log_group"],
-        producer_roles=list(tenant.stream.producers),
+def _key_policy_arns(
+    ctx: PipelineContext, processor_role: aws.iam.Role, firehose_role: aws.iam.Role | None
+) -> pulumi.Output[KeyPolicyArns]:
+    """The key policy names resources that do not exist yet: their ARNs follow from their names."""
+    tenant, names = ctx.tenant, ctx.names
+    archive = tenant.archive.enabled
+    return pulumi.Output.all(
+        partition=ctx.partition,
+        region=ctx.region,
+        account_id=ctx.account_id,
+        names=ctx.names_in_account(),
+        processor_role=processor_role.arn,
+        firehose_role=firehose_role.arn if firehose_role else None,
+        stream=ctx.arn("kinesis", f"stream/{names.stream}"),
+        function_log_group=ctx.arn("logs", f"log-group:{names.function_log_group}"),
+        firehose_log_group=ctx.arn("logs", f"log-group:{names.firehose_log_group}") if archive else None,
+    ).apply(
+        lambda values: KeyPolicyArns(
+            partition=values["partition"],
+            region=values["region"],
+            account_id=values["account_id"],
+            processor_role=values["processor_role"],
+            stream=values["stream"],
+            table_name=names.table,
+            function_log_group=values["function_log_group"],
+            firehose_role=values["firehose_role"],
+            firehose_log_group=values["firehose_log_group"],
+            archive_bucket=_bucket_arn(values, values["names"].archive_bucket) if archive else None,
+            failure_bucket=(
+                _bucket_arn(values, values["names"].failure_bucket) if tenant.processing.on_failure == "s3" else None
+            ),
+            producer_roles=tuple(tenant.stream.producers),
+            reader_roles=tuple(tenant.access.readers),
+        )
     )
+
+
+def _bucket_arn(values: dict, bucket: str) -> str:
+    return f"arn:{values['partition']}:s3:::{bucket}"
+
+
+def _reader_arns(ctx: PipelineContext, key_arn, table, failure, tenant_archive) -> pulumi.Output[policies.ReaderArns]:
+    glue_database, glue_table = archive.table_arns(ctx) if tenant_archive is not None else (None, None)
+    return pulumi.Output.all(
+        partition=ctx.partition,
+        region=ctx.region,
+        account_id=ctx.account_id,
+        key=key_arn,
+        table=table.arn,
+        failure_queue=failure.queue.arn,
+        archive_bucket=tenant_archive.bucket.arn if tenant_archive is not None else None,
+        failure_bucket=failure.bucket.arn if failure.bucket is not None else None,
+        glue_database=glue_database,
+        glue_table=glue_table,
+    ).apply(lambda values: policies.ReaderArns(**values))

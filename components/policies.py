@@ -7,7 +7,7 @@ X-Ray's, whose trace APIs do not support resource-level permissions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
 STREAM_READ_ACTIONS = [
@@ -17,50 +17,49 @@ STREAM_READ_ACTIONS = [
     "kinesis:GetShardIterator",
     "kinesis:ListShards",
 ]
-KEY_USE_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:DescribeKey"]
-# Administration without use: the account (and so IAM) can manage the key but not read data with it.
-KEY_ADMIN_ACTIONS = [
-    "kms:Create*",
-    "kms:Describe*",
-    "kms:Enable*",
-    "kms:List*",
-    "kms:Put*",
-    "kms:Update*",
-    "kms:Revoke*",
-    "kms:Disable*",
-    "kms:Get*",
-    "kms:Delete*",
-    "kms:TagResource",
-    "kms:UntagResource",
-    "kms:ScheduleKeyDeletion",
-    "kms:CancelKeyDeletion",
-]
-# The services that encrypt this tenant's data at rest with its key, on a tenant role's behalf.
-ENCRYPTING_SERVICES = ("kinesis", "dynamodb", "sqs", "s3", "sns", "lambda", "firehose")
 
 
 @dataclass(frozen=True)
-class TenantArns:
-    """The ARNs a tenant's policies refer to. All belong to the one tenant."""
+class ProcessorArns:
+    """What the function's role names: the handler's and its event source mapping's resources."""
+
+    stream: str
+    table: str
+    failure_queue: str
+    function_log_group: str
+    table_actions: tuple[str, ...]
+    consumer: str | None = None
+    failure_bucket: str | None = None
+
+
+@dataclass(frozen=True)
+class FirehoseArns:
+    """What Firehose's role names: the stream it reads, the archive it writes, the schema it converts with."""
+
+    partition: str
+    region: str
+    account_id: str
+    stream: str
+    archive_bucket: str
+    firehose_log_group: str
+    glue_database: str
+    glue_table: str
+
+
+@dataclass(frozen=True)
+class ReaderArns:
+    """What a tenant's reader may read: the table, the failure queue, the archive and its catalog."""
 
     partition: str
     region: str
     account_id: str
     key: str
-    stream: str
     table: str
     failure_queue: str
-    function_log_group: str
-    processor_role: str
-    # Archive resources: None when the tenant's archive is disabled.
     archive_bucket: str | None = None
-    firehose_log_group: str | None = None
-    firehose_role: str | None = None
+    failure_bucket: str | None = None
     glue_database: str | None = None
     glue_table: str | None = None
-    consumer: str | None = None
-    failure_bucket: str | None = None
-    producer_roles: list[str] = field(default_factory=list)
 
 
 def document(*statements: dict) -> dict:
@@ -71,31 +70,38 @@ def _allow(sid: str, actions: list[str], resources: list[str], **extra) -> dict:
     return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources, **extra}
 
 
+# Each service's documented trust: Firehose's "Controlling access" page conditions the trust on
+# sts:ExternalId = the account id; Lambda's execution-role page documents a trust without conditions
+# (a function can only be given a role of its own account, through iam:PassRole).
+FIREHOSE_ACCESS = "https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html"
+LAMBDA_EXECUTION_ROLE = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html"
+
+
 def assume_role_policy(service: str, account_id: str) -> dict:
-    """Trust only `service`, and only on behalf of this account (confused-deputy protection)."""
-    return document(
-        {
-            "Sid": "TrustService",
-            "Effect": "Allow",
-            "Principal": {"Service": service},
-            "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-        }
-    )
+    """Trust only `service`, with the condition its own documentation gives for that trust."""
+    statement: dict = {
+        "Sid": "TrustService",
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+    }
+    if service == "firehose.amazonaws.com":
+        statement["Condition"] = {"StringEquals": {"sts:ExternalId": account_id}}
+    return document(statement)
 
 
-def processor_policy(arns: TenantArns) -> dict:
-    """What the shared handler and its event source mapping need, and nothing more."""
+def processor_policy(arns: ProcessorArns) -> dict:
+    """What the shared handler and its event source mapping call, and nothing more.
+
+    The table actions are the write mode's own (runtime/settings.py: TABLE_ACTIONS). The key is used only
+    through the services (key_policy.py), so the role's own KMS grant names the key and nothing else.
+    """
     statements = [
         _allow("ReadTenantStream", STREAM_READ_ACTIONS, [arns.stream]),
-        _allow(
-            "WriteTenantTable",
-            ["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
-            [arns.table],
-        ),
-        # Poison pills from the handler, and failed batches from the mapping's on-failure destination.
-        _allow("SendToFailureQueue", ["sqs:SendMessage", "sqs:GetQueueAttributes"], [arns.failure_queue]),
-        _allow("UseTenantKey", ["kms:Decrypt", "kms:GenerateDataKey"], [arns.key]),
+        _allow("WriteTenantTable", sorted(arns.table_actions), [arns.table]),
+        # Poison pills from the handler, and failed batches from the mapping's on-failure destination:
+        # https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html
+        _allow("SendToFailureQueue", ["sqs:SendMessage"], [arns.failure_queue]),
         _allow(
             "WriteOwnLogs",
             ["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -112,18 +118,16 @@ def processor_policy(arns: TenantArns) -> dict:
             )
         )
     if arns.failure_bucket:
-        statements.append(
-            _allow(
-                "WriteFailedBatches",
-                ["s3:PutObject", "s3:ListBucket"],
-                [arns.failure_bucket, f"{arns.failure_bucket}/*"],
-            )
-        )
+        statements.append(_allow("WriteFailedBatches", ["s3:PutObject"], [f"{arns.failure_bucket}/*"]))
     return document(*statements)
 
 
-def firehose_policy(arns: TenantArns) -> dict:
-    """Firehose reads the stream, converts through the Glue table, writes the archive bucket."""
+def firehose_policy(arns: FirehoseArns) -> dict:
+    """Firehose reads the stream, converts through the Glue table, writes the archive bucket.
+
+    The actions are those of Firehose's "Controlling access" page for a Kinesis source, an S3 destination
+    and record format conversion; the key is granted in the key policy (through Kinesis and S3 only).
+    """
     glue_catalog = f"arn:{arns.partition}:glue:{arns.region}:{arns.account_id}:catalog"
     return document(
         _allow("ReadTenantStream", STREAM_READ_ACTIONS, [arns.stream]),
@@ -144,54 +148,43 @@ def firehose_policy(arns: TenantArns) -> dict:
             ["glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"],
             [glue_catalog, arns.glue_database, arns.glue_table],
         ),
-        _allow("UseTenantKey", ["kms:Decrypt", "kms:GenerateDataKey"], [arns.key]),
         _allow(
             "WriteDeliveryLogs",
-            ["logs:PutLogEvents", "logs:CreateLogStream"],
-            [arns.firehose_log_group, f"{arns.firehose_log_group}:*"],
+            ["logs:PutLogEvents"],
+            [f"{arns.firehose_log_group}:*"],
         ),
     )
 
 
-def key_policy(arns: TenantArns) -> dict:
-    """The tenant key's policy: no `*` principal; use only by this tenant's roles and services."""
-    root = f"arn:{arns.partition}:iam::{arns.account_id}:root"
-    services_via = sorted(f"{service}.{arns.region}.amazonaws.com" for service in ENCRYPTING_SERVICES)
-    tenant_roles = [role for role in (arns.processor_role, arns.firehose_role) if role] + arns.producer_roles
-    log_groups = [group for group in (arns.function_log_group, arns.firehose_log_group) if group]
-    return document(
-        {
-            "Sid": "AdministerKeyWithoutUsingIt",
-            "Effect": "Allow",
-            "Principal": {"AWS": root},
-            "Action": KEY_ADMIN_ACTIONS,
-            "Resource": "*",  # in a key policy, "*" means this key
-        },
-        {
-            "Sid": "TenantRolesUseKeyThroughItsServices",
-            "Effect": "Allow",
-            "Principal": {"AWS": tenant_roles},
-            "Action": KEY_USE_ACTIONS,
-            "Resource": "*",
-            "Condition": {"StringEquals": {"kms:ViaService": services_via}},
-        },
-        {
-            "Sid": "LogsEncryptTenantLogGroups",
-            "Effect": "Allow",
-            "Principal": {"Service": f"logs.{arns.region}.amazonaws.com"},
-            "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-            "Resource": "*",
-            "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
-        },
-        {
-            "Sid": "AlarmsPublishToEncryptedTopic",
-            "Effect": "Allow",
-            "Principal": {"Service": "cloudwatch.amazonaws.com"},
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-            "Resource": "*",
-            "Condition": {"StringEquals": {"aws:SourceAccount": arns.account_id}},
-        },
-    )
+def reader_policy(arns: ReaderArns) -> dict:
+    """For the tenant's reader roles: read the table, the archive (and its catalog), and failed records.
+
+    Read only: no write, no delete. Decrypting goes through S3 and SQS (key_policy.py: reader_key_use).
+    """
+    statements = [
+        _allow(
+            "ReadTable",
+            ["dynamodb:BatchGetItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"],
+            [arns.table],
+        ),
+        _allow("ReadFailureQueue", ["sqs:GetQueueAttributes", "sqs:ReceiveMessage"], [arns.failure_queue]),
+        _allow("DecryptThroughServices", ["kms:Decrypt"], [arns.key]),
+    ]
+    buckets = [bucket for bucket in (arns.archive_bucket, arns.failure_bucket) if bucket]
+    if buckets:
+        statements.append(
+            _allow("ReadObjects", ["s3:GetObject", "s3:ListBucket"], [*buckets, *(f"{b}/*" for b in buckets)])
+        )
+    if arns.glue_database and arns.glue_table:
+        glue_catalog = f"arn:{arns.partition}:glue:{arns.region}:{arns.account_id}:catalog"
+        statements.append(
+            _allow(
+                "ReadArchiveCatalog",
+                ["glue:GetDatabase", "glue:GetPartitions", "glue:GetTable"],
+                [glue_catalog, arns.glue_database, arns.glue_table],
+            )
+        )
+    return document(*statements)
 
 
 def tls_only_statement(resource_arns: list[str], principal: dict | str = "*") -> dict:
@@ -228,12 +221,17 @@ def topic_policy(topic_arn: str, account_id: str) -> dict:
     )
 
 
-def producer_policy(stream_arn: str) -> dict:
-    """For producer roles named in the tenant file: write this stream, nothing else."""
+def producer_policy(stream_arn: str, key_arn: str) -> dict:
+    """For producer roles named in the tenant file: write this stream, nothing else.
+
+    Producers to an encrypted stream need kms:GenerateDataKey on its key (Kinesis's "Permissions to use
+    user-generated KMS keys"); the key policy limits that to requests through Kinesis.
+    """
     return document(
         _allow(
             "PutToTenantStream",
             ["kinesis:PutRecord", "kinesis:PutRecords", "kinesis:DescribeStreamSummary"],
             [stream_arn],
-        )
+        ),
+        _allow("EncryptThroughKinesis", ["kms:GenerateDataKey"], [key_arn]),
     )

@@ -12,7 +12,7 @@ import pulumi
 
 from components.config import load_tenants, tenant_files
 from components.pipeline import TenantPipeline, TenantPipelineArgs
-from components.stack import StackSettings, select_tenants
+from components.stack import StackSettings, refuse_empty_selection, select_tenants
 
 OUTPUTS = (
     "stream_arn",
@@ -25,14 +25,17 @@ OUTPUTS = (
     "alarm_topic_arn",
     "dashboard_url",
     "producer_policy",
+    "reader_policy",
 )
 
 
 def run(project_dir: Path, stack: str, settings: StackSettings) -> dict[str, TenantPipeline]:
     """Build every selected tenant's pipeline and export its outputs under the tenant's name."""
     tenants = load_tenants(tenant_files(project_dir / settings.tenants_dir), stack)
+    selected = select_tenants(tenants, settings.tenants)
+    refuse_empty_selection(selected, tenants, settings, f"stack {stack}")
     pipelines = {}
-    for tenant in select_tenants(tenants, settings.tenants):
+    for tenant in selected:
         pipeline = TenantPipeline(tenant.tenant, TenantPipelineArgs(tenant=tenant, stack=stack, settings=settings))
         pulumi.export(tenant.tenant, {output: getattr(pipeline, output) for output in OUTPUTS})
         pipelines[tenant.tenant] = pipeline

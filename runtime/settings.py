@@ -38,3 +38,13 @@ ALL = (
 PARTITION_KEY_ATTRIBUTE = "pk"
 SORT_KEY_ATTRIBUTE = "sk"
 TTL_ATTRIBUTE = "expires_at"
+
+# The IAM actions each write mode's writer needs on the table (TransactWriteItems is authorized per item
+# action: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
+# `events` puts an item alone (PutItem) only to find the one a BatchWriteItem's ValidationException hides.
+# The processor role is granted exactly these (components/policies.py).
+TABLE_ACTIONS = {
+    "events": ("dynamodb:BatchWriteItem", "dynamodb:PutItem"),
+    "latest": ("dynamodb:PutItem",),
+    "counters": ("dynamodb:PutItem", "dynamodb:UpdateItem"),
+}

@@ -163,18 +163,33 @@ def _cast_boolean(value: Any) -> bool:
     raise TypeError(f"{value!r} is not a boolean")
 
 
+# The OpenX JSON SerDe's timestamp layouts ("Record format conversion",
+# https://docs.aws.amazon.com/firehose/latest/dev/record-format-conversion.html): ISO text only with a literal
+# `Z` (no numeric offset), the space-separated form with 1- or 2-digit month and day, fractions up to 9 digits.
+_OPENX_ISO_UTC = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z")
+_OPENX_SPACED = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?")
+# Epoch numbers: seconds (1518033528), milliseconds (1518033528123), fractional seconds (1518033528.123).
+# The page gives one example of each; a 13-digit magnitude is read as milliseconds.
+_EPOCH_MILLIS_FROM = 10**11
+
+
 def _cast_timestamp(value: Any) -> datetime:
-    """ISO-8601 text (`2024-05-01T12:00:00Z`, `2024-05-01 12:00:00`) or epoch milliseconds."""
+    """Parse a timestamp exactly as Firehose's OpenX JSON SerDe does; anything else fails the record."""
     if isinstance(value, bool):
         raise TypeError("a boolean is not a timestamp")
-    if isinstance(value, int | float):
-        return datetime(1970, 1, 1) + timedelta(milliseconds=value)
+    if isinstance(value, int):
+        seconds = value / 1000 if abs(value) >= _EPOCH_MILLIS_FROM else value
+        return datetime(1970, 1, 1) + timedelta(seconds=seconds)
+    if isinstance(value, float):
+        return datetime(1970, 1, 1) + timedelta(seconds=value)
     if not isinstance(value, str):
         raise TypeError(f"{value!r} is not a timestamp")
-    parsed = datetime.fromisoformat(value.strip())
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-    return parsed
+    match = _OPENX_ISO_UTC.fullmatch(value) or _OPENX_SPACED.fullmatch(value)
+    if match is None:
+        raise ValueError(f"{value!r} is not a timestamp layout the OpenX JSON SerDe parses")
+    year, month, day, hour, minute, second, fraction = match.groups()
+    microseconds = int((fraction or "0").ljust(9, "0")[:6])
+    return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), microseconds)
 
 
 def _cast_date(value: Any) -> date:

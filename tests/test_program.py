@@ -82,3 +82,39 @@ def test_main_refuses_to_deploy_without_the_packaged_handler_dependencies(monkey
     monkeypatch.setattr(packaging, "DEPENDENCIES_DIR", tmp_path / "missing")
     with pytest.raises(pulumi.RunError, match="make package"):
         _run_main({"tributary:tenants": '["orders"]'})
+
+
+def test_main_refuses_a_selection_of_no_tenants_because_up_would_delete_every_pipeline(monkeypatch, tmp_path):
+    import pulumi
+    import pytest
+
+    from components import packaging
+
+    monkeypatch.setattr(packaging, "DEPENDENCIES_DIR", tmp_path)
+    for config in (
+        {"tributary:tenants": "[]"},
+        {"tributary:tenants": '["cell=nine"]'},  # a selector typo
+        {"tributary:tenantsDir": "no-such-folder"},
+    ):
+        with pytest.raises(pulumi.RunError, match="selects .* would delete every pipeline"):
+            _run_main(config)
+
+
+def test_main_removes_every_pipeline_only_when_the_stack_says_so(monkeypatch, tmp_path):
+    from components import packaging
+
+    monkeypatch.setattr(packaging, "DEPENDENCIES_DIR", tmp_path)
+    mocks = _run_main({"tributary:tenants": "[]", "tributary:allowEmptySelection": "true"})
+    assert not [r for r in mocks.resources if r.tenant]
+
+
+def test_main_refuses_an_unknown_stack_key_naming_it(monkeypatch, tmp_path):
+    import pulumi
+    import pytest
+
+    from components import packaging
+
+    monkeypatch.setattr(packaging, "DEPENDENCIES_DIR", tmp_path)
+    # `tenant` for `tenants`: read key by key, the typo would deploy the default selection instead.
+    with pytest.raises(pulumi.RunError, match="tributary:tenant\\b"):
+        _run_main({"tributary:tenant": '["orders"]'})

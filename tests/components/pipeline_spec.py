@@ -56,6 +56,7 @@ TOPIC = "aws:sns/topic:Topic"
 TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+ESM_METRICS = {"OnFailureDestinationDeliveredEventCount", "DroppedEventCount"}
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -301,7 +302,11 @@ def check_key(p: Pipeline) -> None:
         principals = [v for value in as_list(statement["Principal"]) for v in _principal_values(value)]
         assert "*" not in principals, f"{where}: statement {statement.get('Sid')} allows any principal"
     roles = {arn for s in allows for arn in _principal_values(s["Principal"], "AWS") if ":role/" in arn}
-    expected_roles = {p.one(ROLE, name=p.names.processor_role).state["arn"], *p.tenant.stream.producers}
+    expected_roles = {
+        p.one(ROLE, name=p.names.processor_role).state["arn"],
+        *p.tenant.stream.producers,
+        *p.tenant.access.readers,
+    }
     if p.tenant.archive.enabled:
         expected_roles.add(p.one(ROLE, name=p.names.firehose_role).state["arn"])
     assert roles == expected_roles, f"{where}: roles {sorted(roles)} != {sorted(expected_roles)}"
@@ -313,7 +318,9 @@ def check_key(p: Pipeline) -> None:
     assert context == log_groups, f"{where}: logs may use the key for {context}, not {log_groups}"
     root = f"arn:aws:iam::{p.account_id}:root"
     for arn in arn_strings(found):
-        assert arn in p.arns() | {root} | set(p.tenant.stream.producers), f"{where}: names {arn}"
+        named = p.arns() | {root} | set(p.tenant.stream.producers) | set(p.tenant.access.readers)
+        # S3 objects' encryption context: a bucket's objects (`<bucket arn>/*`) are the tenant's own.
+        assert arn.removesuffix("/*") in named, f"{where}: names {arn}"
 
 
 def _principal_values(principal: Any, kind: str | None = None) -> list[str]:
@@ -557,6 +564,8 @@ def check_alarms(p: Pipeline) -> None:
         "AWS/Firehose": {"DeliveryStreamName": p.names.delivery_stream},
         "AWS/Kinesis": {"StreamName": p.names.stream},
     }
+    # The event source mapping's own metrics carry only its UUID (Lambda's "Event source mapping metrics").
+    mapping_dimensions = {"EventSourceMappingUUID": p.one(MAPPING).state["uuid"]}
     watched = set()
     for alarm in p.all(ALARM):
         where = p.where(alarm)
@@ -566,7 +575,8 @@ def check_alarms(p: Pipeline) -> None:
         assert inputs.get("alarmDescription", "").strip(), f"{where}: no description"
         for metric in _alarm_metrics(alarm):
             namespace = metric["namespace"]
-            assert metric["dimensions"] == dimensions[namespace], f"{where}: dimensions {metric['dimensions']}"
+            expected = mapping_dimensions if metric["metricName"] in ESM_METRICS else dimensions[namespace]
+            assert metric["dimensions"] == expected, f"{where}: dimensions {metric['dimensions']}"
             watched.add((namespace, metric["metricName"]))
         if inputs.get("metricName") == "Duration":
             expected = p.tenant.processing.timeout_seconds * 1000 * p.tenant.alarms.duration_percent_of_timeout / 100
@@ -579,6 +589,9 @@ def check_alarms(p: Pipeline) -> None:
         ("AWS/Lambda", "Invocations"),
         ("AWS/Lambda", "Throttles"),
         ("AWS/Lambda", "Duration"),
+        # Batches given up, whichever the on-failure destination (queue or bucket).
+        ("AWS/Lambda", "OnFailureDestinationDeliveredEventCount"),
+        ("AWS/Lambda", "DroppedEventCount"),
         ("AWS/DynamoDB", "WriteThrottleEvents"),
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
         ("AWS/SQS", "ApproximateAgeOfOldestMessage"),

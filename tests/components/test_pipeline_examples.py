@@ -85,15 +85,11 @@ def test_policies_xray_is_the_only_wildcard_resource(tenant):
     assert [s["Action"] for s in wildcard] == [policies.XRAY_ACTIONS]
 
 
-def _fabricated_arns(tenant: str) -> policies.TenantArns:
-    return policies.TenantArns(
-        partition="aws",
-        region="us-east-1",
-        account_id="123456789012",
-        key=f"arn:aws:kms:us-east-1:123456789012:key/{tenant}",
+def _fabricated_arns(tenant: str) -> policies.ProcessorArns:
+    return policies.ProcessorArns(
         stream=f"arn:aws:kinesis:us-east-1:123456789012:stream/{tenant}-dev-events",
         table=f"arn:aws:dynamodb:us-east-1:123456789012:table/{tenant}-dev-serving",
         failure_queue=f"arn:aws:sqs:us-east-1:123456789012:{tenant}-dev-failures",
         function_log_group=f"arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/{tenant}-dev-processor",
-        processor_role=f"arn:aws:iam::123456789012:role/{tenant}-dev-processor",
+        table_actions=("dynamodb:PutItem",),
     )

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import fnmatch
 
+import pytest
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pipeline_spec import PROJECT_ROOT, Evaluated
 from strategies import LABEL_KEYS, LABEL_VALUES, tenant_document_sets
 
+from components.config import TenantFileError
 from components.stack import read_stack_file
 
 EVALUATIONS = settings(
@@ -59,8 +62,13 @@ def test_stack_selection_builds_resources_only_for_selected_tenants(write_projec
     selectors = data.draw(selectors_for(documents))
     stack_file = f"config:\n  aws:region: eu-west-1\n  tributary:tenants: {selectors!r}\n"
     project = write_project(documents, stack_file=stack_file, stack="cell")
-    evaluated = Evaluated(project, "cell", read_stack_file(project, "cell"))
     expected = {d["tenant"] for d in documents if selected(d, selectors)}
+    if not expected:
+        # `pulumi up` would delete every pipeline: the program refuses, naming the selector.
+        with pytest.raises(TenantFileError, match="tributary:tenants: .* selects none"):
+            Evaluated(project, "cell", read_stack_file(project, "cell"))
+        return
+    evaluated = Evaluated(project, "cell", read_stack_file(project, "cell"))
     assert set(evaluated.pipelines) == expected, f"selectors {selectors}"
     assert evaluated.recorded.evaluation.outputs["tenants"] == sorted(expected)
     for pipeline in evaluated.pipelines.values():

@@ -191,3 +191,27 @@ def test_convert_record_rejects_what_cannot_be_cast(data, code):
     with pytest.raises(ConversionError) as error:
         convert_record(data, COLUMNS)
     assert error.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2017-02-07T15:13:01.39256Z", datetime(2017, 2, 7, 15, 13, 1, 392560)),
+        ("2017-02-07 15:13:01.14", datetime(2017, 2, 7, 15, 13, 1, 140000)),
+        ("2017-2-7 15:13:01", datetime(2017, 2, 7, 15, 13, 1)),
+        (1518033528, datetime(2018, 2, 7, 19, 58, 48)),
+        (1518033528123, datetime(2018, 2, 7, 19, 58, 48, 123000)),
+        (1518033528.5, datetime(2018, 2, 7, 19, 58, 48, 500000)),
+    ],
+)
+def test_firehose_timestamp_columns_parse_the_openx_layouts(value, expected):
+    """The layouts "Record format conversion" lists for the OpenX JSON SerDe."""
+    row = convert_record(json.dumps({"ts": value}).encode(), [("ts", "timestamp")])
+    assert row["ts"] == expected
+
+
+@pytest.mark.parametrize("value", ["2017-02-07T15:13:01+02:00", "2017-02-07T15:13:01", "2017-02-07t15:13:01z"])
+def test_firehose_timestamp_columns_refuse_what_openx_cannot_parse(value):
+    """Valid RFC 3339, yet not a layout OpenX parses: AWS sends the record to errors/, and so does the sandbox."""
+    with pytest.raises(ConversionError):
+        convert_record(json.dumps({"ts": value}).encode(), [("ts", "timestamp")])
