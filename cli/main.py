@@ -99,6 +99,38 @@ def plan(
     render.plan(out, evaluation)
 
 
+@app.command("deployer-policy")
+def deployer_policy(
+    project: ProjectOption = Path("."),
+    stack: StackOption = DEFAULT_STACK,
+    region: Annotated[str, typer.Option(help="Region in the policy's ARNs; * for any.")] = "*",
+    account: Annotated[str, typer.Option(help="Account id in the policy's ARNs; * for any.")] = "*",
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Check, on the offline plan, that every tenant key lets the deployer work; exit 1 if not."
+        ),
+    ] = False,
+) -> None:
+    """Print the IAM policy for whoever runs `pulumi up` on the stack, or check it against the tenants' keys."""
+    from access.deployer import deployer_key_check
+    from access.deployer import deployer_policy as policy_for
+    from components.offline import evaluate
+
+    if not check:
+        print(json.dumps(policy_for(stack, region, account), indent=2))
+        return
+    try:
+        evaluation = evaluate(project, stack, read_stack_file(project, stack))
+    except TenantFileError as error:
+        fail(error.problems)
+        return
+    findings = deployer_key_check(evaluation)  # the plan's own region and account
+    if findings:
+        fail([str(finding) for finding in findings])
+    out.print(f"[green]ok[/green]: every tenant key on stack {stack!r} allows the deployer's key use")
+
+
 def main() -> None:
     app()
 
