@@ -131,6 +131,32 @@ def deployer_policy(
     out.print(f"[green]ok[/green]: every tenant key on stack {stack!r} allows the deployer's key use")
 
 
+@app.command("access-proof")
+def access_proof(
+    project: ProjectOption = Path("."),
+    stack: StackOption = DEFAULT_STACK,
+    events: Annotated[int, typer.Option(min=10, max=100_000, help="Events per tenant in the recorded session.")] = 200,
+    tenant: Annotated[list[str] | None, typer.Option("--tenant", help="Only these tenants (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Record every AWS call each principal makes in a sandbox session and evaluate it against the generated
+    policies; check the deployer's key use. Exit 1 on a denied call, an unexplained unused grant, or a key
+    use the deployer would be refused."""
+    from access.session import run_access_proof
+
+    try:
+        proof = run_access_proof(project, stack, project / ".sandbox" / "access", events=events, tenants=tenant)
+    except TenantFileError as error:
+        fail(error.problems)
+        return
+    if as_json:
+        print(json.dumps(proof.as_json(), indent=1, sort_keys=True))
+    else:
+        print(proof.render())
+    if not proof.ok:
+        raise typer.Exit(code=1)
+
+
 def main() -> None:
     app()
 

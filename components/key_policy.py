@@ -18,7 +18,7 @@ Every rule cites the AWS page where it is written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from components.policies import document
 
@@ -38,6 +38,7 @@ KEY_ADMIN_ACTIONS = (
     "kms:ListAliases",
     "kms:ListGrants",
     "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
     "kms:ListResourceTags",
     "kms:PutKeyPolicy",
     "kms:RevokeGrant",
@@ -196,8 +197,9 @@ def _use_statement(use: KeyUse, principals: list[str], region: str, account_id: 
         # S3's context is the object's ARN, or the bucket's with an S3 Bucket Key: hence patterns there.
         operator = "StringLike" if any("*" in resource for resource in use.resources) else "StringEquals"
         condition.setdefault(operator, {})[f"kms:EncryptionContext:{use.context_key}"] = list(use.resources)
-    if "kms:CreateGrant" in use.actions:
-        # A grant only for the AWS resource being created, never one a person could use.
+    if use.actions == ("kms:CreateGrant",):
+        # A grant only for the AWS resource being created, never one a person could use. KMS sends this key
+        # only with grant requests, so the grant is a statement of its own.
         condition["Bool"] = {"kms:GrantIsForAWSResource": "true"}
     if principals == [_root(account_id)]:
         condition["StringEquals"]["kms:CallerAccount"] = account_id
@@ -209,6 +211,14 @@ def _use_statement(use: KeyUse, principals: list[str], region: str, account_id: 
         "Resource": "*",  # in a key policy, "*" means this key
         "Condition": condition,
     }
+
+
+def _split_grant(use: KeyUse) -> list[KeyUse]:
+    """kms:CreateGrant apart from the other actions: only it carries kms:GrantIsForAWSResource."""
+    if "kms:CreateGrant" not in use.actions or len(use.actions) == 1:
+        return [use]
+    others = tuple(action for action in use.actions if action != "kms:CreateGrant")
+    return [replace(use, actions=others), replace(use, sid=f"{use.sid}Grant", actions=("kms:CreateGrant",))]
 
 
 def _root(account_id: str, partition: str = "aws") -> str:
@@ -238,7 +248,9 @@ def key_policy(arns: KeyPolicyArns) -> dict:
     if arns.reader_roles:
         holders.append((list(arns.reader_roles), reader_key_use(arns)))
     for principals, uses in holders:
-        statements += [_use_statement(use, principals, arns.region, arns.account_id) for use in uses]
+        statements += [
+            _use_statement(part, principals, arns.region, arns.account_id) for use in uses for part in _split_grant(use)
+        ]
     log_groups = [group for group in (arns.function_log_group, arns.firehose_log_group) if group]
     statements += [
         # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html

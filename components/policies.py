@@ -17,6 +17,13 @@ STREAM_READ_ACTIONS = [
     "kinesis:GetShardIterator",
     "kinesis:ListShards",
 ]
+# Firehose's "Controlling access" page lists these for a Kinesis source (no DescribeStreamSummary).
+FIREHOSE_STREAM_READ_ACTIONS = [
+    "kinesis:DescribeStream",
+    "kinesis:GetRecords",
+    "kinesis:GetShardIterator",
+    "kinesis:ListShards",
+]
 
 
 @dataclass(frozen=True)
@@ -102,11 +109,8 @@ def processor_policy(arns: ProcessorArns) -> dict:
         # Poison pills from the handler, and failed batches from the mapping's on-failure destination:
         # https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html
         _allow("SendToFailureQueue", ["sqs:SendMessage"], [arns.failure_queue]),
-        _allow(
-            "WriteOwnLogs",
-            ["logs:CreateLogStream", "logs:PutLogEvents"],
-            [arns.function_log_group, f"{arns.function_log_group}:*"],
-        ),
+        # Log streams are `<group>:log-stream:<name>`: the group's `:*` covers them and nothing else.
+        _allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{arns.function_log_group}:*"]),
         _allow("WriteTraces", XRAY_ACTIONS, ["*"]),
     ]
     if arns.consumer:
@@ -130,18 +134,18 @@ def firehose_policy(arns: FirehoseArns) -> dict:
     """
     glue_catalog = f"arn:{arns.partition}:glue:{arns.region}:{arns.account_id}:catalog"
     return document(
-        _allow("ReadTenantStream", STREAM_READ_ACTIONS, [arns.stream]),
+        _allow("ReadTenantStream", FIREHOSE_STREAM_READ_ACTIONS, [arns.stream]),
+        # The page grants these on the bucket and its objects alike; each is split to the resource type it
+        # acts on (Service Authorization Reference, Amazon S3), so no pair is granted that cannot be used.
         _allow(
-            "WriteArchive",
-            [
-                "s3:AbortMultipartUpload",
-                "s3:GetBucketLocation",
-                "s3:GetObject",
-                "s3:ListBucket",
-                "s3:ListBucketMultipartUploads",
-                "s3:PutObject",
-            ],
-            [arns.archive_bucket, f"{arns.archive_bucket}/*"],
+            "ListArchiveBucket",
+            ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+            [arns.archive_bucket],
+        ),
+        _allow(
+            "WriteArchiveObjects",
+            ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+            [f"{arns.archive_bucket}/*"],
         ),
         _allow(
             "ReadArchiveSchema",

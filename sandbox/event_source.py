@@ -246,7 +246,9 @@ class EventSourceMapping(PollingEngine):
         on_metric: MetricHook | None = None,
         poll_interval: float = 0.05,
         resume_after: dict[str, str] | None = None,
+        instrument: Callable[[Any], Any] | None = None,
     ) -> None:
+        """`instrument(client)` is applied to each client the engine makes (the sandbox records its calls)."""
         super().__init__(poll_interval)
         self.thread_name = f"esm-{spec.uuid[:8]}"
         self.spec = spec
@@ -257,7 +259,8 @@ class EventSourceMapping(PollingEngine):
         self._clock = clock
         self._on_metric = on_metric
         self._stats = MappingStats()
-        self._kinesis = emulator.client("kinesis", endpoint_url, region)
+        self._instrument = instrument or (lambda client: client)
+        self._kinesis = self._instrument(emulator.client("kinesis", endpoint_url, region))
         self._endpoint_url = endpoint_url
         self._stream = stream_name(spec.stream_arn)
         self._identity = spec.function.role_arn or (
@@ -538,6 +541,11 @@ class EventSourceMapping(PollingEngine):
         if self._on_metric is not None:
             self._on_metric(name, float(value), {"FunctionName": self.spec.function.name})
 
+    def _mapping_metric(self, name: str, value: float) -> None:
+        """The mapping's own metrics (MetricsConfig EventCount) carry only its UUID, as Lambda publishes them."""
+        if self._on_metric is not None:
+            self._on_metric(name, float(value), {"EventSourceMappingUUID": self.spec.uuid})
+
     # -- the on-failure destination
 
     def _give_up(self, batch: Batch, condition: str) -> None:
@@ -545,6 +553,7 @@ class EventSourceMapping(PollingEngine):
         destination = self.spec.on_failure_destination
         if not destination:
             self._stats.records_dropped += len(batch.records)
+            self._mapping_metric("DroppedEventCount", len(batch.records))
             return
         now = self._clock()
         message = failure_record(self.spec, batch, condition, now)
@@ -562,21 +571,24 @@ class EventSourceMapping(PollingEngine):
             self._sqs().send_message(QueueUrl=self._failure_queue_url(), MessageBody=json.dumps(message))
         self._stats.records_to_destination += len(batch.records)
         self._stats.destination_messages += 1
+        # Delivered to the destination, so not dropped ("Dropped events also excludes events that you send
+        # to an on-failure destination", Lambda's event source mapping metrics).
+        self._mapping_metric("OnFailureDestinationDeliveredEventCount", len(batch.records))
 
     def _s3(self) -> Any:
         if self._destination_client is None:
-            self._destination_client = emulator.client("s3", self._endpoint_url, self.region)
+            self._destination_client = self._instrument(emulator.client("s3", self._endpoint_url, self.region))
         return self._destination_client
 
     def _sqs(self) -> Any:
         if self._destination_client is None:
-            self._destination_client = emulator.client("sqs", self._endpoint_url, self.region)
+            self._destination_client = self._instrument(emulator.client("sqs", self._endpoint_url, self.region))
         return self._destination_client
 
     def _failure_queue_url(self) -> str:
+        # Lambda sends to the destination's ARN and never looks the queue up; the emulator's URL follows
+        # from the ARN the same way, so the mapping makes no call its role would not make on AWS.
         if self._queue_url is None:
             destination = self.spec.on_failure_destination or ""
-            self._queue_url = self._sqs().get_queue_url(
-                QueueName=arn_resource(destination), QueueOwnerAWSAccountId=arn_account(destination)
-            )["QueueUrl"]
+            self._queue_url = f"{self._endpoint_url}/{arn_account(destination)}/{arn_resource(destination)}"
         return self._queue_url

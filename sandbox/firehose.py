@@ -19,6 +19,7 @@ Firehose's error record format.
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import io
 import json
@@ -212,6 +213,13 @@ CASTS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+def glue_columns(glue: Any, database: str, table: str) -> list[tuple[str, str]]:
+    """The newest version's columns of a Glue table, as (name, type)."""
+    versions = glue.get_table_versions(DatabaseName=database, TableName=table)["TableVersions"]
+    newest = max(versions, key=lambda version: int(version.get("VersionId", "0")))
+    return [(column["Name"], column["Type"]) for column in newest["Table"]["StorageDescriptor"]["Columns"]]
+
+
 def arrow_schema(columns: list[tuple[str, str]]) -> Any:
     import pyarrow as pa
 
@@ -268,7 +276,9 @@ class FirehoseDelivery(PollingEngine):
         on_metric: MetricHook | None = None,
         poll_interval: float = 0.05,
         resume_after: dict[str, str] | None = None,
+        instrument: Callable[[Any], Any] | None = None,
     ) -> None:
+        """`instrument(client)` is applied to each client the engine makes (the sandbox records its calls)."""
         super().__init__(poll_interval)
         self.thread_name = f"firehose-{spec.name}"
         self.spec = spec
@@ -277,8 +287,15 @@ class FirehoseDelivery(PollingEngine):
         self._time_scale = time_scale
         self._clock = clock
         self._on_metric = on_metric
-        self._kinesis = emulator.client("kinesis", endpoint_url, region)
-        self._s3 = emulator.client("s3", endpoint_url, region)
+        instrument = instrument or (lambda client: client)
+        self._kinesis = instrument(emulator.client("kinesis", endpoint_url, region))
+        self._s3 = instrument(emulator.client("s3", endpoint_url, region))
+        self._logs = instrument(emulator.client("logs", endpoint_url, region)) if spec.log_group else None
+        if spec.glue_database and spec.glue_table:
+            # Firehose converts with the Glue table's latest columns (schemaConfiguration version LATEST).
+            glue = instrument(emulator.client("glue", endpoint_url, region))
+            spec = replace(spec, columns=glue_columns(glue, spec.glue_database, spec.glue_table))
+            self.spec = spec
         self._stream = stream_name(spec.stream_arn)
         self._bucket = arn_resource(spec.bucket_arn)
         self._iterators: dict[str, str | None] = {}
@@ -479,6 +496,20 @@ class FirehoseDelivery(PollingEngine):
         lines = [json.dumps(self._error_document(record, error, now_ms)) for record, error in failures]
         self._put(self._object_key(when, "", CONVERSION_ERROR_TYPE), ("\n".join(lines) + "\n").encode())
         self._stats.error_objects_written += 1
+        self._log_errors(failures, now_ms)
+
+    def _log_errors(self, failures: list[_Failure], now_ms: int) -> None:
+        """Firehose reports conversion errors to the stream's CloudWatch Logs, with its role."""
+        if self._logs is None or not self.spec.log_stream:
+            return
+        events = [
+            {"timestamp": now_ms, "message": json.dumps({"errorCode": error.code, "errorMessage": str(error)})}
+            for _, error in failures[:1000]
+        ]
+        with contextlib.suppress(ClientError, BotoCoreError):  # logging never fails a delivery
+            self._logs.put_log_events(
+                logGroupName=self.spec.log_group, logStreamName=self.spec.log_stream, logEvents=events
+            )
 
     def _error_document(self, record: _Record, error: ConversionError, now_ms: int) -> dict[str, Any]:
         return {

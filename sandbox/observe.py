@@ -81,6 +81,52 @@ class EmfReader:
         return data
 
 
+class LogDelivery:
+    """Follows one function's log file and puts each new line into its log group, as Lambda delivers them."""
+
+    MAX_EVENTS = 10_000  # PutLogEvents' limit per request
+    MAX_BYTES = 1_000_000  # and its batch size limit (events plus 26 bytes each)
+
+    def __init__(self, logs: Any, path: Path, log_group: str, log_stream: str = "sandbox/[$LATEST]0"):
+        self._logs = logs
+        self._path = path
+        self._group = log_group
+        self._stream = log_stream
+        self._offset = 0
+        self._stream_created = False
+
+    def deliver(self) -> int:
+        if not self._path.exists():
+            return 0
+        with self._path.open("rb") as handle:
+            handle.seek(self._offset)
+            chunk = handle.read()
+        complete = chunk.rfind(b"\n") + 1
+        self._offset += complete
+        lines = [line for line in chunk[:complete].decode("utf-8", "replace").splitlines() if line]
+        if not lines:
+            return 0
+        if not self._stream_created:
+            self._logs.create_log_stream(logGroupName=self._group, logStreamName=self._stream)
+            self._stream_created = True
+        now = int(datetime.now(UTC).timestamp() * 1000)
+        batch: list[dict] = []
+        size = 0
+        for line in lines:
+            event = {"timestamp": now, "message": line[:200_000]}
+            if len(batch) == self.MAX_EVENTS or size + len(event["message"]) + 26 > self.MAX_BYTES:
+                self._put(batch)
+                batch, size = [], 0
+            batch.append(event)
+            size += len(event["message"]) + 26
+        self._put(batch)
+        return len(lines)
+
+    def _put(self, events: list[dict]) -> None:
+        if events:
+            self._logs.put_log_events(logGroupName=self._group, logStreamName=self._stream, logEvents=events)
+
+
 class MetricSink:
     """Buffers data points and puts them into the emulator's CloudWatch; keeps session totals too."""
 
@@ -133,6 +179,8 @@ class AlarmState:
     value: float | None
     threshold: float
     reason: str
+    arn: str = ""
+    actions: tuple[str, ...] = ()
 
 
 class AlarmEvaluator:
@@ -196,4 +244,5 @@ class AlarmEvaluator:
             reason = f"session value {value:g} {'breaches' if breaching else 'is within'} threshold {threshold:g}"
         if state != alarm.get("StateValue"):
             self._cloudwatch.set_alarm_state(AlarmName=alarm["AlarmName"], StateValue=state, StateReason=reason)
-        return AlarmState(alarm["AlarmName"], state, value, threshold, reason)
+        actions = tuple(alarm.get("AlarmActions", []))
+        return AlarmState(alarm["AlarmName"], state, value, threshold, reason, alarm.get("AlarmArn", ""), actions)

@@ -22,16 +22,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from access.recorder import CallLog, record_client
 from components.config import TEMPLATE_FIELD, TIME_BUCKETS, TenantFile, load_tenants, tenant_files
 from components.offline import RegisteredResource
 from components.stack import StackSettings, read_stack_file
 from sandbox import traffic
 from sandbox.deploy import Clients, DeployError, Deployment, deploy
 from sandbox.emulator import Emulator
+from sandbox.emulator import client as emulator_client
 from sandbox.event_source import EventSourceMapping
 from sandbox.faults import FaultPlan
 from sandbox.firehose import FirehoseDelivery
-from sandbox.observe import AlarmEvaluator, AlarmState, EmfReader, MetricSink
+from sandbox.observe import AlarmEvaluator, AlarmState, EmfReader, LogDelivery, MetricSink
 from sandbox.specs import DeliverySpec, FunctionSpec, MappingSpec
 from sandbox.workers import FunctionWorkers, worker_concurrency
 
@@ -44,6 +46,7 @@ MAX_WORKERS_PER_FUNCTION = 4
 # How long a caught-up mapping or delivery waits before polling its shards again. Lambda polls an idle
 # shard about once a second; every tenant's pollers share one emulator, so idle ones must stay quiet.
 IDLE_POLL_SECONDS = 0.25
+CLOUDWATCH = "service:cloudwatch.amazonaws.com"  # the principal alarms publish to their topic as
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class SandboxOptions:
     time_scale: float = 0.02  # batching windows and Firehose buffer intervals are this much shorter
     seed: int = 7
     work_dir: Path = Path(".sandbox")
+    # The access proof: every AWS call of every principal is recorded here (JSON Lines of access.calls.Call).
+    call_log: Path | None = None
 
 
 # --------------------------------------------------------------------------------- specs from the program
@@ -112,6 +117,8 @@ def delivery_spec(resources: list[RegisteredResource]) -> DeliverySpec | None:
         return None
     s3 = delivery.inputs["extendedS3Configuration"]
     conversion = s3.get("dataFormatConversionConfiguration")
+    schema = (conversion or {}).get("schemaConfiguration") or {}
+    logging = s3.get("cloudwatchLoggingOptions") or {}
     table = _only(resources, GLUE_TABLE)
     columns = [(c["name"], c["type"]) for c in (table.inputs["storageDescriptor"]["columns"] if table else [])]
     return DeliverySpec(
@@ -125,7 +132,17 @@ def delivery_spec(resources: list[RegisteredResource]) -> DeliverySpec | None:
         output_format="parquet" if conversion else "json",
         columns=columns,
         compression="SNAPPY" if conversion else s3.get("compressionFormat", "UNCOMPRESSED"),
+        glue_database=schema.get("databaseName"),
+        glue_table=schema.get("tableName"),
+        log_group=logging.get("logGroupName") if logging.get("enabled") else None,
+        log_stream=logging.get("logStreamName"),
     )
+
+
+def _delivery_role(resources: list[RegisteredResource]) -> str | None:
+    """The role Firehose reads the stream and writes the archive with."""
+    delivery = _only(resources, DELIVERY)
+    return delivery.inputs["kinesisSourceConfiguration"]["roleArn"] if delivery is not None else None
 
 
 def traffic_hints(tenant: TenantFile) -> traffic.FieldHints:
@@ -161,6 +178,7 @@ class TenantRun:
     emf: EmfReader
     outputs: dict[str, Any] = field(default_factory=dict)  # the tenant's stack outputs
     manifest: traffic.Manifest | None = None  # what the producers sent, once they are done
+    log_delivery: LogDelivery | None = None  # the function's log lines into its log group (access proof)
 
     @property
     def name(self) -> str:
@@ -194,6 +212,7 @@ class Sandbox:
         self._stop = threading.Event()
         self.alarm_states: list[AlarmState] = []
         self._resuming = False
+        self._call_log: CallLog | None = None
 
     # -- lifecycle
     def settings(self) -> StackSettings:
@@ -225,6 +244,8 @@ class Sandbox:
         positions = self._load_positions()
         self.clients = Clients(self._endpoint_url, settings.region)
         self.sink = MetricSink(self.clients.cloudwatch)
+        if self.options.call_log is not None:
+            self._call_log = CallLog(self.options.call_log)
         tenants = {t.tenant: t for t in load_tenants(tenant_files(self.project_dir / settings.tenants_dir), self.stack)}
         logs = self.options.work_dir / "logs"
         for name, resources in self.deployment.evaluation.by_tenant().items():
@@ -284,6 +305,7 @@ class Sandbox:
             max_workers=min(concurrency, reserved) if reserved else concurrency,
             faults=self.options.faults,
             waits_are_throttles=reserved is not None and reserved <= MAX_WORKERS_PER_FUNCTION,
+            call_log=str(self.options.call_log) if self.options.call_log else None,
         )
         esm = EventSourceMapping(
             mapping,
@@ -294,6 +316,8 @@ class Sandbox:
             on_metric=self.sink.metric_hook("AWS/Lambda"),
             poll_interval=IDLE_POLL_SECONDS,
             resume_after=positions.get("mapping"),
+            # Lambda reads the stream and writes the on-failure destination with the function's role.
+            instrument=self._recording_as(mapping.function.role_arn),
         )
         delivery = delivery_spec(resources)
         firehose = None
@@ -306,13 +330,32 @@ class Sandbox:
                 on_metric=self.sink.metric_hook("AWS/Firehose"),
                 poll_interval=IDLE_POLL_SECONDS,
                 resume_after=positions.get("delivery"),
+                instrument=self._recording_as(_delivery_role(resources)),
             )
         esm.start()
         if firehose is not None:
             firehose.start()
         emf = EmfReader(log_path, from_end=self._resuming)  # earlier commands' metrics are counted already
         outputs = self.deployment.evaluation.outputs.get(tenant.tenant, {})
-        return TenantRun(tenant, resources, mapping, delivery, workers, esm, firehose, log_path, emf, outputs)
+        run = TenantRun(tenant, resources, mapping, delivery, workers, esm, firehose, log_path, emf, outputs)
+        instrument = self._recording_as(mapping.function.role_arn)
+        if instrument is not None:
+            # Lambda ships the function's output to its log group with the function's role.
+            logs = instrument(emulator_client("logs", self._endpoint_url, region))
+            run.log_delivery = LogDelivery(logs, log_path, f"/aws/lambda/{mapping.function.name}")
+        return run
+
+    def _recording_as(self, principal: str | None) -> Callable[[Any], Any] | None:
+        """When the access proof runs: a hook that records a client's calls as `principal`'s."""
+        log = self._call_log
+        if log is None or not principal:
+            return None
+
+        def instrument(client: Any) -> Any:
+            record_client(client, principal, log, account=principal.split(":")[4])
+            return client
+
+        return instrument
 
     def close(self) -> None:
         self._stop.set()
@@ -325,6 +368,8 @@ class Sandbox:
             run.workers.close()
         if self._emulator is not None:
             self._emulator.stop()
+        if self._call_log is not None:
+            self._call_log.close()
 
     def __enter__(self) -> Sandbox:
         return self.start()
@@ -385,6 +430,8 @@ class Sandbox:
         for run in self.runs.values():
             for datum in run.emf.read():
                 self.sink.add(datum)
+            if run.log_delivery is not None:
+                run.log_delivery.deliver()
             url = run.outputs.get("failure_queue_url")
             if url:
                 attributes = self.clients.sqs.get_queue_attributes(
@@ -399,6 +446,21 @@ class Sandbox:
         # Metrics are best effort: the emulator may be shutting down under us.
         with contextlib.suppress(Exception):
             self.sink.flush()
+
+    def _notify(self, states: list[AlarmState]) -> None:
+        """CloudWatch publishes an alarm's change to ALARM to its actions, as the service itself: the topic
+        policy and the key policy must both let it (with the alarm as aws:SourceArn)."""
+        for state in states:
+            if state.state != "ALARM" or not state.actions:
+                continue
+            sns = emulator_client("sns", self.endpoint_url, self.deployment.region)
+            if self._call_log is not None:
+                account = state.arn.split(":")[4]
+                context = {"aws:SourceAccount": account, "aws:SourceArn": state.arn}
+                record_client(sns, CLOUDWATCH, self._call_log, account=account, context=context)
+            message = json.dumps({"AlarmName": state.name, "NewStateValue": "ALARM", "NewStateReason": state.reason})
+            for topic in state.actions:
+                sns.publish(TopicArn=topic, Subject=f"ALARM: {state.name}"[:100], Message=message)
 
     def idle(self) -> bool:
         return all(run.esm.idle() and (run.firehose is None or run.firehose.idle()) for run in self.runs.values())
@@ -424,6 +486,7 @@ class Sandbox:
                 run.firehose.flush()
         self.observe()
         self.alarm_states = AlarmEvaluator(self.clients.cloudwatch, self.started).evaluate()
+        self._notify(self.alarm_states)
         self.save_positions()
         return True
 

@@ -69,6 +69,11 @@ class DeliverySpec:
     columns: list[tuple[str, str]]  # Glue columns (name, type)
     compression: str  # "SNAPPY" for parquet; "GZIP" or "UNCOMPRESSED" for json
     version: int = 1  # the delivery stream's version id, part of every object name
+    # Where Firehose reads the columns (record format conversion) and logs delivery errors, when configured.
+    glue_database: str | None = None
+    glue_table: str | None = None
+    log_group: str | None = None
+    log_stream: str | None = None
 
     def __post_init__(self) -> None:
         if self.output_format not in ("parquet", "json"):

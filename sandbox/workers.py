@@ -79,6 +79,9 @@ class WorkerConfig:
     code_root: str
     faults: FaultPlan
     stream_id: str
+    # Set by the access proof: record every AWS call the handler makes, as the function's role.
+    call_log: str | None = None
+    role_arn: str | None = None
 
 
 def worker_concurrency(parallelization_factor: int, shard_count: int, cap: int = MAX_WORKERS_CAP) -> int:
@@ -198,6 +201,11 @@ def worker_main(conn: Any, config: WorkerConfig) -> None:
 
     from sandbox import faults
 
+    if config.call_log and config.role_arn:
+        from access.recorder import record_process
+
+        # Before the handler exists, so every client it creates records (as Lambda runs it: as its role).
+        record_process(config.role_arn, config.call_log, account=config.role_arn.split(":")[4])
     try:
         injector = faults.install(config.faults, config.stream_id)
         fn = resolve_handler(config.handler)
@@ -270,8 +278,10 @@ class FunctionWorkers:
         faults: FaultPlan | None = None,
         init_timeout: float = DEFAULT_INIT_TIMEOUT_SECONDS,
         waits_are_throttles: bool = True,
+        call_log: str | None = None,
     ) -> None:
         self.function = function
+        self._call_log = call_log
         self.max_workers = max(1, min(max_workers, MAX_WORKERS_CAP))
         # A wait for a free environment is a Lambda throttle only when the pool size is the function's
         # own concurrency limit (reserved concurrency); a pool capped to spare this machine just queues.
@@ -306,6 +316,8 @@ class FunctionWorkers:
             code_root=self._code_root,
             faults=self._faults,
             stream_id=f"{self.function.name}:{self._spawned}",
+            call_log=self._call_log,
+            role_arn=self.function.role_arn,
         )
 
     def _acquire(self) -> tuple[_Worker | None, bool]:

@@ -253,9 +253,13 @@ def test_mapping_bisect_isolates_poison_record(aws, make_stream, make_queue, mak
     function = function_spec("raise_on_poison")
     spec = mapping_spec(function, arn, bisect_on_error=True, max_retries=0, on_failure_destination=queue_arn)
 
-    mapping = run(spec, endpoint_url, make_workers(function))
+    metrics = []
+    mapping = run(spec, endpoint_url, make_workers(function), on_metric=lambda *metric: metrics.append(metric))
 
     [message] = sqs_messages(aws("sqs"), queue_url, 1)
+    # Lambda's mapping metrics: the record went to the destination, so it counts as delivered, not dropped.
+    mapping_metrics = [(name, value) for name, value, dims in metrics if dims == {"EventSourceMappingUUID": spec.uuid}]
+    assert mapping_metrics == [("OnFailureDestinationDeliveredEventCount", 1.0)]
     assert message["KinesisBatchInfo"]["batchSize"] == 1
     assert message["KinesisBatchInfo"]["startSequenceNumber"] == results[5]["SequenceNumber"]
     assert message["responseContext"]["functionError"] == "Unhandled"
