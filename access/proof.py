@@ -343,10 +343,6 @@ _FIREHOSE_GLUE = (
     "Firehose's record format conversion requires GetTable, GetTableVersion and GetTableVersions; the sandbox "
     "reads the columns with GetTableVersions"
 )
-_GAVE_UP = (
-    "used only when a batch runs out of retries or age (on_failure: s3); tests/sandbox/test_sandbox_event_source.py "
-    "drives that path, a healthy proof session has no such batch"
-)
 
 # Grants a healthy session leaves unused, each with the reason it is granted anyway. Everything else a role or
 # key grants must be used by some recorded call, or the proof fails.
@@ -365,8 +361,6 @@ EXCEPTIONS: list[UnusedGrantException] = [
         "events mode puts an item alone only to find the one a BatchWriteItem ValidationException hides "
         "(runtime/settings.py TABLE_ACTIONS); latest and counters use it on every write",
     ),
-    UnusedGrantException("processor", "s3:PutObject", _GAVE_UP, "WriteFailedBatches"),
-    UnusedGrantException("processor", "kms:GenerateDataKey", _GAVE_UP, "ProcessorWritesFailedBatches"),
     UnusedGrantException("firehose", "kinesis:DescribeStream", "Firehose's \"Controlling access\" page requires it"),
     UnusedGrantException("firehose", "s3:AbortMultipartUpload", _FIREHOSE_S3),
     UnusedGrantException("firehose", "s3:GetObject", _FIREHOSE_S3),

@@ -12,7 +12,7 @@ deployed in the emulator. The deployer cannot be recorded here (the emulator is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from access.proof import Policies, ProofReport, prove
 from access.recorder import CallLog
 from components.offline import evaluate
 from components.stack import read_stack_file
+from sandbox.emulator import Emulator
 from sandbox.faults import parse_faults
 from sandbox.runner import Sandbox, SandboxOptions
 
@@ -28,6 +29,10 @@ from sandbox.runner import Sandbox, SandboxOptions
 # Firehose's error output (and so its error log), DynamoDB throttling retried inside the handler, alarms that fire.
 PROOF_FAULTS = "throttle=5"
 PROOF_INVALID_PCT = 10.0
+# Then a few events whose every invocation crashes: each batch runs out of retries and the mapping records it
+# in its on-failure destination (the failure queue, or the failure bucket with `on_failure: s3`).
+GIVE_UP_FAULTS = "crash=100"
+GIVE_UP_EVENTS = 2
 
 
 @dataclass
@@ -74,18 +79,26 @@ def run_access_proof(
     work_dir.mkdir(parents=True, exist_ok=True)
     call_log = work_dir / "access-calls.jsonl"
     call_log.unlink(missing_ok=True)
-    options = SandboxOptions(
+    healthy = SandboxOptions(
         events=events,
         invalid_pct=PROOF_INVALID_PCT,
         faults=parse_faults(PROOF_FAULTS, 7),
         work_dir=work_dir,
         call_log=call_log,
     )
-    with Sandbox(project_dir, stack, options, tenants=tenants) as sandbox:
-        sandbox.produce()
-        drained = sandbox.drain(timeout)
-        assert sandbox.deployment is not None
-        resources = list(sandbox.deployment.evaluation.resources)
-    runtime = prove(CallLog.read(call_log), Policies.from_resources(resources))
+    failing = replace(
+        healthy, events=GIVE_UP_EVENTS, invalid_pct=0.0, duplicates_pct=0.0, faults=parse_faults(GIVE_UP_FAULTS, 7)
+    )
+    with Emulator() as endpoint_url:
+        with Sandbox(project_dir, stack, healthy, endpoint_url=endpoint_url, tenants=tenants) as sandbox:
+            sandbox.produce()
+            drained = sandbox.drain(timeout)
+            deployment = sandbox.deployment
+        assert deployment is not None
+        # The same deployment, resumed where the healthy session stopped, with every invocation crashing.
+        with Sandbox(project_dir, stack, failing, endpoint_url, tenants, deployment) as sandbox:
+            sandbox.produce()
+            drained = sandbox.drain(timeout) and drained
+    runtime = prove(CallLog.read(call_log), Policies.from_resources(deployment.evaluation.resources))
     plan = evaluate(project_dir, stack, read_stack_file(project_dir, stack))
     return AccessProof(runtime=runtime, deployer=deployer_key_check(plan), drained=drained)

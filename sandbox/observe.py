@@ -13,6 +13,7 @@ its statistic over every datapoint so far, against its threshold.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections import defaultdict
@@ -87,12 +88,14 @@ class LogDelivery:
     MAX_EVENTS = 10_000  # PutLogEvents' limit per request
     MAX_BYTES = 1_000_000  # and its batch size limit (events plus 26 bytes each)
 
-    def __init__(self, logs: Any, path: Path, log_group: str, log_stream: str = "sandbox/[$LATEST]0"):
+    def __init__(
+        self, logs: Any, path: Path, log_group: str, log_stream: str = "sandbox/[$LATEST]0", from_end: bool = False
+    ):
         self._logs = logs
         self._path = path
         self._group = log_group
         self._stream = log_stream
-        self._offset = 0
+        self._offset = path.stat().st_size if from_end and path.exists() else 0
         self._stream_created = False
 
     def deliver(self) -> int:
@@ -107,7 +110,9 @@ class LogDelivery:
         if not lines:
             return 0
         if not self._stream_created:
-            self._logs.create_log_stream(logGroupName=self._group, logStreamName=self._stream)
+            # An earlier command of the same deployment may have created it.
+            with contextlib.suppress(self._logs.exceptions.ResourceAlreadyExistsException):
+                self._logs.create_log_stream(logGroupName=self._group, logStreamName=self._stream)
             self._stream_created = True
         now = int(datetime.now(UTC).timestamp() * 1000)
         batch: list[dict] = []

@@ -342,7 +342,8 @@ class Sandbox:
         if instrument is not None:
             # Lambda ships the function's output to its log group with the function's role.
             logs = instrument(emulator_client("logs", self._endpoint_url, region))
-            run.log_delivery = LogDelivery(logs, log_path, f"/aws/lambda/{mapping.function.name}")
+            group = f"/aws/lambda/{mapping.function.name}"
+            run.log_delivery = LogDelivery(logs, log_path, group, from_end=self._resuming)
         return run
 
     def _recording_as(self, principal: str | None) -> Callable[[Any], Any] | None:
