@@ -13,7 +13,7 @@ from cli import render
 from cli.sandbox import app as sandbox_app
 from components.config import TenantFileError, load_tenants, tenant_files
 from components.naming import DEFAULT_STACK
-from components.stack import read_stack_file
+from components.stack import read_named_stack, read_stack_file
 from components.templates import new_tenant_file
 
 app = typer.Typer(
@@ -46,7 +46,7 @@ def validate(
 ) -> None:
     """Check tenant files: one line per problem, exit 1 if any."""
     try:
-        settings = read_stack_file(project, stack)
+        settings = read_named_stack(project, stack)  # a bad --stack or setting is said once, before any tenant
         paths = files or tenant_files(project / settings.tenants_dir)
         if not paths:
             fail([f"{project / settings.tenants_dir}: no tenant files (*.yaml); `tributary new NAME` writes one"])
@@ -89,7 +89,7 @@ def plan(
     from components.offline import evaluate
 
     try:
-        evaluation = evaluate(project, stack, read_stack_file(project, stack))
+        evaluation = evaluate(project, stack, read_named_stack(project, stack))
     except TenantFileError as error:
         fail(error.problems)
         return

@@ -129,23 +129,25 @@ def test_deployer_policy_refuses_the_documented_exceptions_everywhere(policy):
 
 
 def test_deployer_policy_allows_the_stacks_names_and_refuses_another_stacks(policy):
-    for name in ("orders-qa7-events", "iot-fleet-7-qa7-events"):
+    for name in ("orders--qa7--events", "iot-fleet-7--qa7--events"):
         assert _allowed(policy, "kinesis:CreateStream", f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{name}")
-    assert not _allowed(policy, "kinesis:CreateStream", f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/orders-prod-events")
     assert not _allowed(
-        policy, "dynamodb:DeleteTable", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders-prod-serving"
+        policy, "kinesis:CreateStream", f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/orders--prod--events"
     )
-    assert _allowed(policy, "s3:CreateBucket", f"arn:aws:s3:::orders-qa7-archive-{ACCOUNT}")
-    assert not _allowed(policy, "s3:CreateBucket", "arn:aws:s3:::orders-qa7-archive-444455556666")
-    assert _allowed(policy, "kms:CreateAlias", f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/tributary/orders-qa7")
+    assert not _allowed(
+        policy, "dynamodb:DeleteTable", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders--prod--serving"
+    )
+    assert _allowed(policy, "s3:CreateBucket", f"arn:aws:s3:::orders--qa7--archive-{ACCOUNT}")
+    assert not _allowed(policy, "s3:CreateBucket", "arn:aws:s3:::orders--qa7--archive-444455556666")
+    assert _allowed(policy, "kms:CreateAlias", f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/tributary/orders--qa7")
     assert not _allowed(policy, "kms:CreateAlias", f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/payments")
-    assert _allowed(policy, "glue:CreateTable", f"arn:aws:glue:{REGION}:{ACCOUNT}:table/tributary_orders_qa7/events")
+    assert _allowed(policy, "glue:CreateTable", f"arn:aws:glue:{REGION}:{ACCOUNT}:table/tributary_orders__qa7/events")
     assert not _allowed(policy, "glue:CreateTable", f"arn:aws:glue:{REGION}:{ACCOUNT}:table/analytics/events")
 
 
 def test_deployer_policy_passes_each_role_only_to_the_service_that_assumes_it(policy):
-    processor = f"arn:aws:iam::{ACCOUNT}:role/orders-qa7-processor"
-    firehose = f"arn:aws:iam::{ACCOUNT}:role/orders-qa7-firehose"
+    processor = f"arn:aws:iam::{ACCOUNT}:role/orders--qa7--processor"
+    firehose = f"arn:aws:iam::{ACCOUNT}:role/orders--qa7--firehose"
     assert _allowed(policy, "iam:PassRole", processor, **{"iam:PassedToService": "lambda.amazonaws.com"})
     assert _allowed(policy, "iam:PassRole", firehose, **{"iam:PassedToService": "firehose.amazonaws.com"})
     assert not _allowed(policy, "iam:PassRole", processor, **{"iam:PassedToService": "firehose.amazonaws.com"})

@@ -64,6 +64,7 @@ def test_cli_validate_reports_the_name_length_limit_on_a_long_stack(runner, proj
     text = (project / "tenants" / "sensors.yaml").read_text().replace("tenant: sensors", f"tenant: {name}")
     path = project / "tenants" / f"{name}.yaml"
     path.write_text(text)
+    (project / "Pulumi.production-eu-west.yaml").write_text("config: {}\n")  # a named stack needs its file
     result = runner.invoke(app, ["validate", str(path), "--project", str(project), "--stack", "production-eu-west"])
     assert result.exit_code == 1
     assert f"{path}: tenant: S3 bucket name" in result.stderr

@@ -14,10 +14,16 @@ from typing import Any
 import yaml
 from hypothesis import strategies as st
 
-from components import config
+from components import config, naming
 from runtime.config import EVENTS_COUNTER, RESERVED_ATTRIBUTES
 
-TENANT_NAMES = st.from_regex(r"[a-z][a-z0-9-]{1,23}", fullmatch=True)
+
+def _derives_valid_names(tenant: str) -> bool:
+    """No '--' (it separates tenant, stack and part in AWS names) and no prefix S3 reserves for buckets."""
+    return naming.SEPARATOR not in tenant and not tenant.startswith(naming.S3_BUCKET.reserved_prefixes)
+
+
+TENANT_NAMES = st.from_regex(r"[a-z][a-z0-9-]{1,23}", fullmatch=True).filter(_derives_valid_names)
 REGIONS = ("us-east-1", "eu-west-1", "us-west-2", "ap-southeast-2")
 EMAILS = st.builds(
     "{}@{}".format,
@@ -201,7 +207,7 @@ def tenant_names_sharing_prefixes(first: str) -> st.SearchStrategy[str]:
     return (
         st.sampled_from(("catalog", "archive", "alarms", "key", "processor", "x1"))
         .map(lambda suffix: f"{first}-{suffix}")
-        .filter(lambda name: len(name) <= 24)
+        .filter(lambda name: len(name) <= 24 and _derives_valid_names(name))
     )
 
 
