@@ -109,3 +109,13 @@ class TransientWriteError(TributaryError):
     (and every later record) in ``batchItemFailures``. It names the condition for callers driving
     the writers record by record.
     """
+
+
+class DeadlineExceededError(TributaryError):
+    """Raised by ``Deadline.run`` when an AWS call would start after the invocation's deadline, or has not
+    answered by the time the invocation must return.
+
+    Whether such a call took effect is unknown (it may still land), so it is never retried in the same
+    invocation: its record is reported for redelivery, like a lost response. Every write is idempotent,
+    so a late landing changes nothing.
+    """

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from runtime.retry import Backoff, Deadline, is_retryable
@@ -79,10 +80,8 @@ class FailureQueue:
         attempt = 0
         while pending:
             try:
-                response = self.clients.sqs.send_message_batch(
-                    QueueUrl=self.queue_url,
-                    Entries=[{"Id": entry_id, "MessageBody": body} for entry_id, body in pending.items()],
-                )
+                entries = [{"Id": entry_id, "MessageBody": body} for entry_id, body in pending.items()]
+                response = deadline.run(partial(self._send_message_batch, entries))
             except Exception as exc:  # any failure leaves the entries unsent, never silently dropped
                 if not is_retryable(exc):
                     break
@@ -93,6 +92,9 @@ class FailureQueue:
                 break
             attempt += 1
         return {int(i) for i in pending}
+
+    def _send_message_batch(self, entries: list[dict[str, str]]) -> dict[str, Any]:
+        return self.clients.sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
 
 
 def _chunks(bodies: list[str]) -> list[list[int]]:

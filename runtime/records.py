@@ -11,6 +11,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -38,6 +39,10 @@ KPL_MAGIC = b"\xf3\x89\x9a\xc2"
 KPL_DIGEST_SIZE = 16  # MD5
 MAX_DECOMPRESSED_BYTES = 4 * 1024 * 1024  # a Kinesis record is at most 1 MiB; refuse larger bombs
 MAX_ITEM_BYTES = 400 * 1024
+# "Nested attribute depth: DynamoDB supports nested attributes up to 32 levels deep"
+# (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-attributes).
+# Counted the stricter way: a top-level attribute is level 1, each map or list around a value one more.
+MAX_NESTING_LEVELS = 32
 ITEM_OVERHEAD_BYTES = 1024  # metadata attributes and keys, generously
 MAX_PK_BYTES = 2048
 MAX_SK_BYTES = 1024
@@ -46,6 +51,9 @@ DEFAULT_SORT_KEYS = {"events": None, "latest": "state", "counters": "total"}
 DEDUPE_PREFIX = "dedupe#"
 
 _serializer = TypeSerializer()
+# A JSON escape in the surrogate range (\uD800-\uDFFF); only escapes can put a surrogate into a parsed string,
+# because the UTF-8 decoder already refuses encoded ones.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def shard_id_of(record: Mapping[str, Any]) -> str:
@@ -197,6 +205,8 @@ def parse_json(text: bytes, config: HandlerConfig) -> dict[str, Any]:
         parsed = json.loads(decoded, parse_float=Decimal, parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise UndecodableRecordError(f"not UTF-8 JSON ({exc})") from None
+    if _SURROGATE_ESCAPE.search(decoded):
+        refuse_lone_surrogates(parsed)
     if not isinstance(parsed, dict):
         raise SchemaInvalidError(f"payload is a JSON {type(parsed).__name__}, not an object")
     if config.validator is not None:
@@ -212,6 +222,28 @@ def parse_json(text: bytes, config: HandlerConfig) -> dict[str, Any]:
     if reserved:
         raise SchemaInvalidError(f"field {reserved[0]!r} is reserved by the table")
     return parsed
+
+
+def refuse_lone_surrogates(parsed: Any) -> None:
+    """Refuse a string (name or value) holding half of a surrogate pair.
+
+    ``"\\ud800"`` is valid JSON, but the text it stands for cannot be encoded as UTF-8, and DynamoDB strings
+    are "Unicode with UTF-8 binary encoding"
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html):
+    such a record could be neither keyed nor stored."""
+    pending = [parsed]
+    while pending:  # iterative: json.loads accepts nesting deeper than Python's recursion limit
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value)
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise UndecodableRecordError("a \\u escape encodes a lone surrogate, which is not UTF-8 text") from None
 
 
 def event_time_of(parsed: dict[str, Any], source: RecordSource, config: HandlerConfig) -> datetime:
@@ -293,6 +325,9 @@ def serialize_attributes(parsed: dict[str, Any], source: RecordSource, event_id:
     """The payload's fields plus metadata as DynamoDB attribute values (refuses what DynamoDB
     cannot store, so the write itself never fails on a value)."""
     attributes: dict[str, Any] = {}
+    for name, value in parsed.items():
+        if _nesting_levels(value, MAX_NESTING_LEVELS) > MAX_NESTING_LEVELS:
+            raise ValueInvalidError(f"field {name!r} nests deeper than DynamoDB's {MAX_NESTING_LEVELS} levels")
     try:
         for name, value in parsed.items():
             attributes[name] = _serializer.serialize(value)
@@ -304,6 +339,15 @@ def serialize_attributes(parsed: dict[str, Any], source: RecordSource, event_id:
     attributes["_sub_sequence"] = {"N": str(source.sub_sequence_number)}
     attributes["_arrival"] = {"N": _number_text(source.arrival_timestamp)}
     return attributes
+
+
+def _nesting_levels(value: Any, limit: int) -> int:
+    """The levels ``value`` spans as a top-level attribute (a scalar is 1, a map or list one more than its
+    deepest element), counted no further than ``limit + 1``, so the recursion stays shallow."""
+    if limit <= 0 or not isinstance(value, dict | list):
+        return 1
+    elements = value.values() if isinstance(value, dict) else value
+    return 1 + max((_nesting_levels(element, limit - 1) for element in elements), default=0)
 
 
 def _number_text(value: float) -> str:

@@ -1,21 +1,35 @@
 """Time budget and backoff shared by the writers and the failure queue.
 
-Retries never outlive the invocation: the budget is Lambda's remaining time minus a safety margin,
-and a retry whose backoff would cross it is not started (the record is reported for redelivery
-instead). Backoff is exponential with full jitter (sleep = uniform(0, min(cap, base * 2**attempt))).
+Nothing outlives the invocation. The deadline is Lambda's remaining time minus a safety margin: no AWS
+call (first attempt or retry) starts after it, and a call still in flight then is waited for only during
+the first half of the margin (``grace``); the second half is kept for building the response. A call
+given up on is reported like a lost response: its record is redelivered, and every write is idempotent.
+botocore makes one attempt per call (runtime/writers.py); the retries are ours, with exponential backoff
+and full jitter (sleep = uniform(0, min(cap, base * 2**attempt))), and one whose sleep would cross the
+deadline is not started (the record is reported for redelivery instead).
 """
 
 from __future__ import annotations
 
+import contextvars
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
+from runtime.exceptions import DeadlineExceededError
+
+T = TypeVar("T")
+
 DEFAULT_SAFETY_MARGIN_MS = 2_000
+# A call already in flight at the deadline may take the first half of the safety margin (its grace); the
+# second half is kept for building the response, publishing metrics and returning.
+GRACE_SHARE_OF_MARGIN = 0.5
+DEFAULT_GRACE_SECONDS = DEFAULT_SAFETY_MARGIN_MS * GRACE_SHARE_OF_MARGIN / 1000
 RETRYABLE_CODES = frozenset(
     {
         "ProvisionedThroughputExceededException",
@@ -37,22 +51,65 @@ RETRYABLE_CODES = frozenset(
 
 @dataclass(frozen=True)
 class Deadline:
-    """A point in time (on ``clock``) after which no retry starts."""
+    """The invocation's time budget on ``clock``: no call or retry starts after ``at``, and no call is
+    waited for after ``at + grace``."""
 
     at: float
     clock: Callable[[], float] = time.monotonic
+    grace: float = DEFAULT_GRACE_SECONDS
 
     @classmethod
     def from_context(cls, context: Any, margin_ms: int = DEFAULT_SAFETY_MARGIN_MS) -> Deadline:
         remaining = context.get_remaining_time_in_millis() if context is not None else 60_000
-        return cls.after((remaining - margin_ms) / 1000)
+        return cls.after((remaining - margin_ms) / 1000, grace=max(0, margin_ms) * GRACE_SHARE_OF_MARGIN / 1000)
 
     @classmethod
-    def after(cls, seconds: float, clock: Callable[[], float] = time.monotonic) -> Deadline:
-        return cls(at=clock() + seconds, clock=clock)
+    def after(
+        cls, seconds: float, clock: Callable[[], float] = time.monotonic, grace: float = DEFAULT_GRACE_SECONDS
+    ) -> Deadline:
+        return cls(at=clock() + seconds, clock=clock, grace=grace)
 
     def time_left(self) -> float:
         return self.at - self.clock()
+
+    def expired(self) -> bool:
+        return self.time_left() < 0
+
+    def run(self, call: Callable[[], T]) -> T:
+        """Make one AWS call within the budget and return its answer, or raise DeadlineExceededError if
+        the deadline has passed (the call is not started) or the call has not answered by ``at + grace``
+        (it is left to finish on its own thread, which the client's socket timeouts end)."""
+        if self.expired():
+            raise DeadlineExceededError("not started: the invocation's time budget is spent")
+        wait = self.time_left() + self.grace
+        pending = _Call(call)
+        if not pending.finished.wait(wait):
+            raise DeadlineExceededError(f"no answer within the {wait:.2f} s the invocation had left")
+        return pending.result()
+
+
+class _Call:
+    """One call on a daemon thread of its own, so that waiting for it can stop at the deadline."""
+
+    def __init__(self, call: Callable[[], Any]):
+        self.finished = threading.Event()
+        self._value: Any = None
+        self._error: BaseException | None = None
+        context = contextvars.copy_context()  # tracing and logging state follow the call
+        threading.Thread(target=context.run, args=(self._run, call), daemon=True, name="tributary-call").start()
+
+    def _run(self, call: Callable[[], Any]) -> None:
+        try:
+            self._value = call()
+        except BaseException as exc:  # handed to the waiting thread, which raises it
+            self._error = exc
+        finally:
+            self.finished.set()
+
+    def result(self) -> Any:
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 @dataclass

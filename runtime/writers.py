@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from runtime import settings
 from runtime.config import EVENTS_COUNTER, HandlerConfig
+from runtime.exceptions import DeadlineExceededError
 from runtime.records import DEDUPE_PREFIX
 from runtime.retry import (
     TRANSIENT_CANCELLATIONS,
@@ -30,9 +31,17 @@ from runtime.types import DecodedRecord, Outcome, WriteReport
 
 BATCH_WRITE_LIMIT = 25  # BatchWriteItem's AWS limit (moto accepts more; we do not send more)
 MAX_WORKERS = 4
+# botocore makes one attempt per call: its own retries (and their sleeps) would run outside the invocation's
+# deadline, which bounds ours (runtime/retry.py). `total_max_attempts` counts the first request too, unlike
+# the retries dict's `max_attempts` (https://docs.aws.amazon.com/boto3/latest/guide/retries.html). The socket
+# timeouts only free the thread of a call the invocation stopped waiting for; a call that does not answer in
+# time is given up at the deadline.
+CLIENT_RETRIES = {"total_max_attempts": 1, "mode": "standard"}
+CONNECT_TIMEOUT_SECONDS = 2
+READ_TIMEOUT_SECONDS = 5
 MARKER_SORT_KEY = "dedupe"
 PK, SK, TTL = settings.PARTITION_KEY_ATTRIBUTE, settings.SORT_KEY_ATTRIBUTE, settings.TTL_ATTRIBUTE
-AWS_ERRORS = (ClientError, BotoCoreError)
+AWS_ERRORS = (ClientError, BotoCoreError, DeadlineExceededError)
 
 
 class Clients:
@@ -63,11 +72,10 @@ def _default_client(service: str) -> Any:
     import boto3
     from botocore.config import Config
 
-    # botocore's own retries stay short: our backoff, bounded by the invocation's deadline, does the rest
     config = Config(
-        retries={"max_attempts": 3, "mode": "standard"},
-        connect_timeout=3,
-        read_timeout=10,
+        retries=CLIENT_RETRIES,
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
         max_pool_connections=MAX_WORKERS * 2,
     )
     return boto3.session.Session().client(service, config=config)
@@ -101,24 +109,25 @@ class Writer:
         return item
 
     def call(self, fn: Callable[[], Any], deadline: Deadline, report: WriteReport) -> Any:
-        """Call ``fn`` retrying retryable errors with backoff until the deadline; re-raise otherwise."""
+        """Call ``fn`` within the deadline, retrying retryable errors with backoff while time is left;
+        re-raise otherwise."""
         attempt = 0
         while True:
             try:
-                return fn()
+                return deadline.run(fn)
             except AWS_ERRORS as exc:
                 if not is_retryable(exc) or not self.backoff.wait(attempt, deadline):
                     raise
                 attempt += 1
                 report.retries += 1
 
-    def run_groups(self, records: list[DecodedRecord], deadline: Deadline, write_one: Callable) -> WriteReport:
-        """Records of the same (pk, sk) in batch order, one after the other; groups concurrently.
-        After a transient failure the rest of its group is left for redelivery (it follows the
-        failed record in the batch, so it is redelivered anyway)."""
-        groups: dict[tuple[str, str], list[int]] = {}
-        for position, record in enumerate(records):
-            groups.setdefault((record.pk, record.sk), []).append(position)
+    def run_groups(
+        self, records: list[DecodedRecord], deadline: Deadline, write_one: Callable, link_event_ids: bool = False
+    ) -> WriteReport:
+        """Each group of ``sequential_groups`` in batch order, one record after the other; groups
+        concurrently. After a transient failure the rest of its group is left for redelivery (it
+        follows the failed record in the batch, so it is redelivered anyway)."""
+        groups = sequential_groups(records, link_event_ids)
 
         def run(positions: list[int]) -> WriteReport:
             report = WriteReport()
@@ -130,13 +139,40 @@ class Writer:
                     break
             return report
 
-        return merge(self._map(run, list(groups.values())))
+        return merge(self._map(run, groups))
 
     def _map(self, fn: Callable, items: list) -> Iterable[WriteReport]:
         if len(items) <= 1 or self.max_workers <= 1:
             return [fn(item) for item in items]
         with ThreadPoolExecutor(max_workers=min(self.max_workers, len(items))) as pool:
             return list(pool.map(fn, items))
+
+
+def sequential_groups(records: list[DecodedRecord], link_event_ids: bool) -> list[list[int]]:
+    """Positions that must be written one after the other, each group in batch order: the records of one
+    (pk, sk) item and, with ``link_event_ids``, the records of one event id (they share a dedupe marker),
+    joined transitively. Records of different groups touch different items, so the outcome of every
+    record depends on the batch order alone, never on which thread runs first."""
+    parent = list(range(len(records)))
+
+    def root(position: int) -> int:
+        while parent[position] != position:
+            parent[position] = parent[parent[position]]
+            position = parent[position]
+        return position
+
+    first_with: dict[tuple[str, ...], int] = {}
+    for position, record in enumerate(records):
+        shared = [("item", record.pk, record.sk)] + ([("event", record.event_id)] if link_event_ids else [])
+        for key in shared:
+            if key in first_with:
+                parent[root(position)] = root(first_with[key])
+            else:
+                first_with[key] = position
+    groups: dict[int, list[int]] = {}
+    for position in range(len(records)):
+        groups.setdefault(root(position), []).append(position)
+    return list(groups.values())
 
 
 def merge(reports: Iterable[WriteReport]) -> WriteReport:
@@ -180,8 +216,11 @@ class EventsWriter(Writer):
         attempt = 0
         while pending:
             try:
-                response = self.clients.dynamodb.batch_write_item(
-                    RequestItems={self.table: [{"PutRequest": {"Item": item}} for item in pending.values()]}
+                requests = [{"PutRequest": {"Item": item}} for item in pending.values()]
+                response = deadline.run(
+                    lambda requests=requests: self.clients.dynamodb.batch_write_item(
+                        RequestItems={self.table: requests}
+                    )
                 )
             except AWS_ERRORS as exc:
                 if error_code(exc) == "ValidationException":
@@ -256,7 +295,8 @@ class CountersWriter(Writer):
     """Aggregates per key with exactly-once effects: one TransactWriteItems per event that puts a
     dedupe marker (pk ``dedupe#<event id>``, sk ``dedupe``, only if absent) and ADDs the counter
     fields and the event count to the counter item. A marker already present cancels the
-    transaction: the event was counted before (Outcome.DUPLICATE)."""
+    transaction: the event was counted before (Outcome.DUPLICATE). Records of one counter item or one
+    event id are written in batch order, so an event id on two keys counts on its first occurrence."""
 
     def write(self, records: list[DecodedRecord], deadline: Deadline) -> WriteReport:
         fields = self.config.counter_fields
@@ -306,7 +346,8 @@ class CountersWriter(Writer):
                 return settle_failure(exc, report, position, stale=False)
             return Outcome.WRITTEN
 
-        return self.run_groups(records, deadline, write_one)
+        # An event id seen on two keys in one batch counts on its first occurrence in batch order.
+        return self.run_groups(records, deadline, write_one, link_event_ids=True)
 
 
 def settle_failure(exc: BaseException, report: WriteReport, position: int, stale: bool) -> Outcome:
