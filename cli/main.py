@@ -11,7 +11,7 @@ from rich.console import Console
 
 from cli import render
 from cli.sandbox import app as sandbox_app
-from components.config import TenantFileError, load_tenants, tenant_files
+from components.config import TenantFileError, expand_tenant_paths, load_tenants, tenant_files
 from components.naming import DEFAULT_STACK
 from components.stack import read_named_stack, read_stack_file
 from components.templates import new_tenant_file
@@ -40,14 +40,16 @@ def fail(problems: list[str]) -> None:
 
 @app.command()
 def validate(
-    files: Annotated[list[Path] | None, typer.Argument(help="Tenant files; default every file in tenants/.")] = None,
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="Tenant files or directories of them; default every file in tenants/.")
+    ] = None,
     project: ProjectOption = Path("."),
     stack: StackOption = DEFAULT_STACK,
 ) -> None:
     """Check tenant files: one line per problem, exit 1 if any."""
     try:
         settings = read_named_stack(project, stack)  # a bad --stack or setting is said once, before any tenant
-        paths = files or tenant_files(project / settings.tenants_dir)
+        paths = expand_tenant_paths(files) if files else tenant_files(project / settings.tenants_dir)
         if not paths:
             fail([f"{project / settings.tenants_dir}: no tenant files (*.yaml); `tributary new NAME` writes one"])
         tenants = load_tenants(paths, stack)

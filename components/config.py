@@ -1,21 +1,23 @@
-"""The tenant file: its schema, its loader, and the one place where it is validated.
+"""The tenant file: its schema, and the one place where it is validated.
 
 A tenant file is YAML, one per tenant, in `tenants/`. Every problem in a file is reported as one line,
 `tenants/acme.yaml: processing.batch_size: must be between 1 and 10000 (got 20000)`, and loading never
-raises anything but `TenantFileError` (which carries those lines).
+raises anything but `TenantFileError` (which carries those lines). Reading the file and its YAML safely
+is `tenant_yaml.py`'s part; turning pydantic's errors into lines is `problems.py`'s; what a key template
+means is the handler's (`runtime/templates.py`), and the handler's parser is the one used here.
 """
 
 from __future__ import annotations
 
-import difflib
+import contextlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import fastjsonschema
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -30,13 +32,19 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from components import handler_env, naming
+from components.meta_schema import json_problem, meta_schema_problem
+from components.problems import TenantFileError, field_messages, format_line, model_at, quote, refuse
+from components.tenant_yaml import load_tenant_document, read_tenant_file
+from runtime.templates import BUCKETS, KeyTemplate
 
 TENANT_NAME_PATTERN = r"^[a-z][a-z0-9-]{1,23}$"
 ROLE_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$"
 RoleArn = Annotated[str, Field(pattern=ROLE_ARN_PATTERN)]
-TEMPLATE_FIELD = re.compile(r"\{([^{}]*)\}")
 # Time buckets a key template may use besides payload fields; the handler fills them from the event time.
-TIME_BUCKETS = ("hour", "day", "month")
+TIME_BUCKETS = tuple(BUCKETS)
+# Deprecated: placeholders as a regular expression, still read by sandbox/runner.py. What a template means
+# is `runtime.templates.KeyTemplate.parse(text).fields`; new code uses that.
+TEMPLATE_FIELD = re.compile(r"\{([^{}]*)\}")
 # Glue/Athena column names: Firehose maps JSON keys to these columns case-insensitively.
 COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 NUMERIC_TYPES = {"integer", "number"}
@@ -44,6 +52,12 @@ NUMERIC_TYPES = {"integer", "number"}
 # counters' `events` count); a payload field with one of these names would collide with them.
 RESERVED_FIELDS = frozenset({"pk", "sk", "expires_at", "_event_id", "_shard", "_sequence", "_sub_sequence", "_arrival"})
 COUNTERS_RESERVED_FIELDS = RESERVED_FIELDS | {"events"}
+# Friendlier words for the patterns a person meets most.
+PATTERN_WORDS = {
+    TENANT_NAME_PATTERN: "must be 2 to 24 characters: lowercase letters, digits and '-', starting with a letter",
+    ROLE_ARN_PATTERN: "must be an IAM role ARN, arn:aws:iam::<12-digit account id>:role/<name>",
+    naming.REGION_PATTERN: "must be an AWS region code such as eu-west-1",
+}
 
 
 def _between(low: int, high: int):
@@ -52,7 +66,7 @@ def _between(low: int, high: int):
     def check(value: int) -> int:
         if not low <= value <= high:
             raise PydanticCustomError(
-                "range", "must be between {low} and {high} (got {got})", {"low": low, "high": high, "got": value}
+                "range", "must be between {low} and {high} (got {got})", {"low": low, "high": high, "got": quote(value)}
             )
         return value
 
@@ -73,7 +87,7 @@ class Account(_Section):
     """Deploy this tenant into another account or region through an assume-role provider."""
 
     role_arn: RoleArn
-    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")] | None = None
+    region: Annotated[str, Field(pattern=naming.REGION_PATTERN)] | None = None
 
 
 class Stream(_Section):
@@ -88,9 +102,9 @@ class Stream(_Section):
     @model_validator(mode="after")
     def _shards_only_when_provisioned(self) -> Stream:
         if self.mode == "provisioned" and self.shards is None:
-            raise _field_error("shards", "required when mode is provisioned")
+            refuse([("shards", "required when mode is provisioned")])
         if self.mode == "on_demand" and self.shards is not None:
-            raise _field_error("shards", "only allowed when mode is provisioned (on_demand scales by itself)")
+            refuse([("shards", "only allowed when mode is provisioned (on_demand scales by itself)")])
         return self
 
 
@@ -123,10 +137,7 @@ class Records(_Section):
 
     @model_validator(mode="after")
     def _consistent(self) -> Records:
-        problems = list(_records_problems(self))
-        if problems:
-            field, message = problems[0]
-            raise _field_error(field, message)
+        refuse(_records_problems(self))
         return self
 
     def declared_fields(self) -> dict[str, dict[str, Any]]:
@@ -144,7 +155,7 @@ class Archive(_Section):
     @model_validator(mode="after")
     def _parquet_buffer(self) -> Archive:
         if self.format == "parquet" and self.buffer_mb < 64:
-            raise _field_error("buffer_mb", f"must be at least 64 when format is parquet (got {self.buffer_mb})")
+            refuse([("buffer_mb", f"must be at least 64 when format is parquet (got {self.buffer_mb})")])
         return self
 
 
@@ -166,10 +177,32 @@ class Alarms(_Section):
 
     notify: list[EmailStr] | None = None
     iterator_age_seconds: Range(1, 604800) = 60
-    error_rate_percent: Annotated[float, Field(gt=0, le=100)] = 1.0
+    error_rate_percent: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)] = 1.0
     duration_percent_of_timeout: Range(1, 100) = 50
     failure_queue_oldest_seconds: Range(60, 1209600) = 3600
     archive_freshness_seconds: Range(60, 86400) = 900
+
+
+def _tag_problems(tags: dict[str, str]) -> Iterable[tuple[str, str]]:
+    # AWS allows 50 user-defined tags per resource, keys of 1 to 128 characters that do not begin with `aws:`,
+    # values of at most 256 (https://docs.aws.amazon.com/tag-editor/latest/userguide/reference.html); we add
+    # tenant, stack and managed-by ourselves.
+    if len(tags) > 47:
+        yield "", f"at most 47 tags (got {len(tags)}); three more are added to every resource"
+    for key, value in tags.items():
+        if not 1 <= len(key) <= 128:
+            yield key, "tag keys must be 1 to 128 characters"
+        elif key.lower().startswith("aws:"):
+            yield key, "the aws: prefix is reserved by AWS"
+        elif key in naming.RESERVED_TAGS:
+            yield key, "is set by tributary on every resource"
+        if len(value) > 256:
+            yield key, f"tag values must be at most 256 characters (got {len(value)})"
+
+
+def _checked_tags(tags: dict[str, str]) -> dict[str, str]:
+    refuse(_tag_problems(tags))
+    return tags
 
 
 class TenantFile(_Section):
@@ -177,7 +210,7 @@ class TenantFile(_Section):
     description: Annotated[str, Field(max_length=256)] = ""
     owner: EmailStr
     labels: dict[str, str] = {}
-    tags: dict[str, str] = {}
+    tags: Annotated[dict[str, str], AfterValidator(_checked_tags)] = {}
     account: Account | None = None
     # Removing a tenant file keeps its table, buckets and key unless this is set to false.
     retain_on_delete: StrictBool = True
@@ -191,8 +224,8 @@ class TenantFile(_Section):
 
     @model_validator(mode="after")
     def _cross_section(self) -> TenantFile:
-        for field, message in _cross_section_problems(self):
-            raise _field_error(field, message)
+        sections = {"stream": self.stream, "processing": self.processing, "records": self.records}
+        refuse(cross_section_problems({**sections, "archive": self.archive}))
         return self
 
     @property
@@ -200,50 +233,75 @@ class TenantFile(_Section):
         return list(self.alarms.notify) if self.alarms.notify else [self.owner]
 
 
-class TenantFileError(Exception):
-    """Raised when one or more tenant files are invalid; `problems` holds one line per problem."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
 # ---------------------------------------------------------------------------------------------------------
-# Rules that span fields. Each yields (dotted field path relative to its model, message).
-
-
-def _field_error(field: str, message: str) -> PydanticCustomError:
-    # The loc of a model-level error is the model itself; the field goes into the message's prefix,
-    # and _format_error splits it back out so the line names the exact field.
-    return PydanticCustomError("field", "{field}\x00{message}", {"field": field, "message": message})
+# Rules within `records:`. Each yields (dotted field path relative to `records`, message).
 
 
 def _records_problems(records: Records) -> Iterable[tuple[str, str]]:
     schema = records.schema_
-    try:
-        fastjsonschema.compile(schema)
-    except Exception as error:  # fastjsonschema raises several types for a bad definition
-        yield "schema", f"is not a valid JSON Schema ({error})"
-        return
-    if schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
-        yield "schema", "must describe an object: `type: object` with `properties`"
+    problem = _schema_problem(schema)
+    if problem is not None:
+        yield problem
         return
     declared = records.declared_fields()
     reserved = COUNTERS_RESERVED_FIELDS if records.write == "counters" else RESERVED_FIELDS
     for name in declared:
         if name in reserved:
             yield f"schema.properties.{name}", f"{name!r} is reserved by the table (rename the field)"
-    for key in ("partition_key", "sort_key"):
-        template = getattr(records, key)
-        if template is None:
-            continue
-        names = TEMPLATE_FIELD.findall(template)
-        if key == "partition_key" and not names:
-            yield key, "must name at least one payload field, e.g. `device#{device_id}`"
-        for name in names:
-            if name not in TIME_BUCKETS and not _declares(records.schema_, name):
-                yield key, f"names {{{name}}}, which the schema does not declare"
+    yield from _template_problems(records)
     yield from _named_field_problems(records)
+
+
+def _schema_problem(schema: dict[str, Any]) -> tuple[str, str] | None:
+    """The first reason `schema` is not a usable JSON Schema of an object, checked cheapest first."""
+    not_json = json_problem(schema)
+    if not_json is not None:
+        path, message = not_json
+        return f"schema.{path}" if path else "schema", message
+    size = len(json.dumps(schema, separators=(",", ":")).encode())
+    if size > naming.LAMBDA_ENVIRONMENT_LIMIT:
+        # It travels in the function's environment, whose keys and values share Lambda's 4 KB quota ("Function
+        # environment variables", https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+        return "schema", (
+            f"is {size} bytes as compact JSON, above Lambda's {naming.LAMBDA_ENVIRONMENT_LIMIT}-byte environment "
+            "limit that it shares with the other settings; shorten the schema (descriptions, titles)"
+        )
+    invalid = meta_schema_problem(schema)
+    if invalid is not None:
+        path, message = invalid
+        return f"schema.{path}" if path else "schema", message
+    try:
+        fastjsonschema.compile(schema)
+    except Exception as error:  # fastjsonschema raises several types for a definition it cannot compile
+        return "schema", f"is not a usable JSON Schema ({_one_line(error)})"
+    if schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
+        return "schema", "must describe an object: `type: object` with `properties`"
+    return None
+
+
+def _one_line(error: Exception) -> str:
+    text = " ".join(str(error).split())
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _template_problems(records: Records) -> Iterable[tuple[str, str]]:
+    """Key templates, read by the handler's own parser: what it refuses, and fields the schema lacks."""
+    for key in ("partition_key", "sort_key"):
+        text = getattr(records, key)
+        if text is None:
+            continue
+        try:
+            template = KeyTemplate.parse(text)
+        except ValueError as error:
+            hint = "; a literal brace is written {{ or }}" if str(error).startswith("not a valid template") else ""
+            yield key, f"{error}{hint} (got {quote(text)})"
+            continue
+        if key == "partition_key" and not template.fields:
+            hint = " ({{ and }} are literal braces)" if "{{" in text or "}}" in text else ""
+            yield key, f"must name at least one payload field, e.g. `device#{{device_id}}`{hint} (got {quote(text)})"
+        for name in template.fields:
+            if name not in BUCKETS and not _declares(records.schema_, name):
+                yield key, f"names {{{name}}}, which the schema does not declare"
 
 
 def _declares(schema: dict[str, Any], path: str) -> bool:
@@ -266,10 +324,29 @@ def _field_type(schema: dict[str, Any], path: str) -> set[str]:
     return set([kind] if isinstance(kind, str) else kind)
 
 
+def _field_name_problem(name: str) -> str | None:
+    """Why the handler would read this field name differently from the file, if it would.
+
+    The handler trims each setting and reads `counters` as a comma-separated list (runtime/config.py).
+    """
+    if not name.strip():
+        return "must name a field (got an empty name)"
+    if name != name.strip():
+        return f"must not start or end with spaces (got {name!r})"
+    if "," in name:
+        return f"must not contain ',' (got {name!r})"
+    return None
+
+
 def _named_field_problems(records: Records) -> Iterable[tuple[str, str]]:
     for key in ("event_id", "timestamp", "version"):
         name = getattr(records, key)
-        if name is not None and not _declares(records.schema_, name):
+        if name is None:
+            continue
+        problem = _field_name_problem(name)
+        if problem is not None:
+            yield key, problem
+        elif not _declares(records.schema_, name):
             yield key, f"names field {name!r}, which the schema does not declare"
     if (
         records.version is not None
@@ -280,145 +357,127 @@ def _named_field_problems(records: Records) -> Iterable[tuple[str, str]]:
     if records.write == "latest" and records.version is None:
         yield "version", "required when write is latest (newer versions replace older state)"
     if records.write == "counters":
-        if not records.counters:
-            yield "counters", "required when write is counters: the numeric fields to sum"
-        for name in records.counters or []:
-            if not _declares(records.schema_, name):
-                yield "counters", f"names field {name!r}, which the schema does not declare"
-            elif not _field_type(records.schema_, name) & NUMERIC_TYPES:
-                yield "counters", f"field {name!r} must be declared as integer or number"
+        yield from _counter_problems(records)
     elif records.counters:
         yield "counters", "only allowed when write is counters"
 
 
-def _cross_section_problems(tenant: TenantFile) -> Iterable[tuple[str, str]]:
-    retention_seconds = tenant.stream.retention_hours * 3600
-    age = tenant.processing.max_record_age_seconds
+def _counter_problems(records: Records) -> Iterable[tuple[str, str]]:
+    if not records.counters:
+        yield "counters", "required when write is counters: the numeric fields to sum"
+    seen: set[str] = set()
+    for index, name in enumerate(records.counters or []):
+        problem = _field_name_problem(name)
+        if problem is not None:
+            yield f"counters[{index}]", problem
+        elif name in seen:
+            yield f"counters[{index}]", f"names field {name!r} twice (each counter is summed once)"
+        elif not _declares(records.schema_, name):
+            yield "counters", f"names field {name!r}, which the schema does not declare"
+        elif not _field_type(records.schema_, name) & NUMERIC_TYPES:
+            yield "counters", f"field {name!r} must be declared as integer or number"
+        seen.add(name)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Rules that span sections. Each rule names the sections it reads, so that it also runs on a file whose
+# other sections are invalid (every problem is reported, not the first); each yields (dotted field, message).
+
+
+def _age_within_retention(stream: Stream, processing: Processing) -> Iterable[tuple[str, str]]:
+    retention_seconds = stream.retention_hours * 3600
+    age = processing.max_record_age_seconds
     if age > retention_seconds:
-        yield (
-            "processing.max_record_age_seconds",
-            f"{age} is above the stream's retention ({retention_seconds} s)",
-        )
-    if tenant.processing.timeout_seconds * 1000 <= 0:
-        yield "processing.timeout_seconds", "must be positive"
-    if tenant.archive.enabled and tenant.archive.format == "parquet":
-        columns: dict[str, str] = {}
-        for name in tenant.records.declared_fields():
-            if not COLUMN_NAME.match(name):
-                yield (
-                    f"records.schema.properties.{name}",
-                    "is not usable as an archive column name (letters, digits and _ only)",
-                )
-            elif name.lower() in columns:
-                yield (
-                    f"records.schema.properties.{name}",
-                    f"is the same archive column as {columns[name.lower()]!r} (columns ignore case)",
-                )
-            columns.setdefault(name.lower(), name)
-    yield from _tag_problems(tenant.tags)
+        yield "processing.max_record_age_seconds", f"{age} is above the stream's retention ({retention_seconds} s)"
 
 
-def _tag_problems(tags: dict[str, str]) -> Iterable[tuple[str, str]]:
-    # We add tenant, stack and managed-by ourselves; AWS allows 50 tags per resource.
-    if len(tags) > 47:
-        yield "tags", f"at most 47 tags (got {len(tags)}); three more are added to every resource"
-    for key, value in tags.items():
-        if not 1 <= len(key) <= 128:
-            yield f"tags.{key}", "tag keys must be 1 to 128 characters"
-        elif key.lower().startswith("aws:"):
-            yield f"tags.{key}", "the aws: prefix is reserved by AWS"
-        elif key in naming.RESERVED_TAGS:
-            yield f"tags.{key}", "is set by tributary on every resource"
-        if len(value) > 256:
-            yield f"tags.{key}", f"tag values must be at most 256 characters (got {len(value)})"
+def _archive_columns(records: Records, archive: Archive) -> Iterable[tuple[str, str]]:
+    if not (archive.enabled and archive.format == "parquet"):
+        return
+    columns: dict[str, str] = {}
+    for name in records.declared_fields():
+        if not COLUMN_NAME.match(name):
+            yield (
+                f"records.schema.properties.{name}",
+                "is not usable as an archive column name (letters, digits and _ only)",
+            )
+        elif name.lower() in columns:
+            yield (
+                f"records.schema.properties.{name}",
+                f"is the same archive column as {columns[name.lower()]!r} (columns ignore case)",
+            )
+        columns.setdefault(name.lower(), name)
+
+
+@dataclass(frozen=True)
+class CrossSectionRule:
+    """A rule across sections: `check(*sections)` yields (dotted field, message) for each problem.
+
+    `reads` names, per section, the fields the rule reads: on a refused file, a section that is invalid
+    as a whole still serves the rule when those fields alone are valid.
+    """
+
+    reads: dict[str, tuple[str, ...]]
+    check: Callable[..., Iterable[tuple[str, str]]]
+
+
+CROSS_SECTION_RULES = (
+    CrossSectionRule(
+        {"stream": ("retention_hours",), "processing": ("max_record_age_seconds",)}, _age_within_retention
+    ),
+    CrossSectionRule({"records": ("schema",), "archive": ("enabled", "format")}, _archive_columns),
+)
+_SECTION_MODELS: dict[str, type[_Section]] = {
+    "stream": Stream,
+    "processing": Processing,
+    "records": Records,
+    "archive": Archive,
+}
+
+
+def cross_section_problems(sections: Mapping[str, BaseModel]) -> Iterable[tuple[str, str]]:
+    """The problems every rule finds in the valid `sections` of a file."""
+    for rule in CROSS_SECTION_RULES:
+        yield from rule.check(*(sections[name] for name in rule.reads))
+
+
+def refused_cross_section_problems(data: dict[str, Any]) -> Iterable[tuple[str, str]]:
+    """The same rules on a file pydantic refused: each rule that can read valid values of its fields."""
+    for rule in CROSS_SECTION_RULES:
+        sections = [_section_for(data, name, fields) for name, fields in rule.reads.items()]
+        if all(section is not None for section in sections):
+            yield from rule.check(*sections)
+
+
+def _section_for(data: dict[str, Any], name: str, fields: tuple[str, ...]) -> BaseModel | None:
+    """Section `name` of a refused file: as written if valid, else only `fields` if those are valid alone
+    (absent fields and sections take their defaults); None when the fields cannot be read."""
+    model = _SECTION_MODELS[name]
+    if name not in data and not TenantFile.model_fields[name].is_required():
+        return model()
+    value = data.get(name)
+    if not isinstance(value, dict):
+        return None
+    for candidate in (value, {key: value[key] for key in fields if key in value}):
+        try:
+            return model.model_validate(candidate)
+        except ValidationError:
+            continue  # its problems are already among the file's
+    return None
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Turning pydantic's errors into one line per problem.
 
-_MESSAGES = {
-    "missing": "required",
-    "extra_forbidden": "unknown field",
-    "int_type": "must be a whole number (got {got})",
-    "bool_type": "must be true or false (got {got})",
-    "string_type": "must be a string (got {got})",
-    "dict_type": "must be a mapping (got {got})",
-    "model_type": "must be a mapping (got {got})",
-    "list_type": "must be a list (got {got})",
-    "float_type": "must be a number (got {got})",
-    "literal_error": "must be one of {expected} (got {got})",
-    "string_pattern_mismatch": "does not match {pattern} (got {got})",
-}
-# Friendlier words for the patterns a person meets most.
-_PATTERN_WORDS = {
-    TENANT_NAME_PATTERN: "must be 2 to 24 characters: lowercase letters, digits and '-', starting with a letter",
-}
 
-
-def _dotted(loc: tuple[Any, ...]) -> str:
-    parts = []
-    for part in loc:
-        if isinstance(part, int):
-            parts[-1] = f"{parts[-1]}[{part}]" if parts else f"[{part}]"
-        elif part in ("function-after[check(), int]", "str", "int", "function-after[check(), constrained-int]"):
-            continue  # pydantic's union/validator branch names are not fields
-        else:
-            parts.append(str(part))
-    return ".".join(parts)
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _did_you_mean(field: str, model: type[BaseModel] | None) -> str:
-    if model is None:
-        return ""
-    known = [info.alias or name for name, info in model.model_fields.items()]
-    close = difflib.get_close_matches(field, known, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else f" (expected one of: {', '.join(known)})"
+def problems_from_validation(error: ValidationError, root: type[BaseModel] | None = None) -> list[tuple[str, str]]:
+    """(dotted field, message) for each problem in `error`; `root` (the validated model) suggests names."""
+    return field_messages(error, root, PATTERN_WORDS)
 
 
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The section model that owns the field at `loc`, to suggest names for a mistyped key."""
-    model: type[BaseModel] | None = TenantFile
-    for part in loc[:-1]:
-        if model is None or not isinstance(part, str):
-            return None
-        field = model.model_fields.get(part) or next((f for f in model.model_fields.values() if f.alias == part), None)
-        annotation = getattr(field, "annotation", None)
-        candidates = [a for a in getattr(annotation, "__args__", (annotation,)) if isinstance(a, type)]
-        model = next((c for c in candidates if issubclass(c, BaseModel)), None)
-    return model
-
-
-def _format_error(error: dict[str, Any]) -> tuple[str, str]:
-    loc = tuple(error["loc"])
-    kind = error["type"]
-    ctx = error.get("ctx") or {}
-    if kind == "field":
-        field, message = ctx["field"], ctx["message"]
-        return _dotted((*loc, *field.split("."))), message
-    if kind == "extra_forbidden":
-        return _dotted(loc), "unknown field" + _did_you_mean(str(loc[-1]), _model_at(loc))
-    if kind == "literal_error":
-        return _dotted(loc), f"must be one of {ctx.get('expected')} (got {_short(error.get('input'))})"
-    if kind == "string_pattern_mismatch" and ctx.get("pattern") in _PATTERN_WORDS:
-        return _dotted(loc), f"{_PATTERN_WORDS[ctx['pattern']]} (got {_short(error.get('input'))})"
-    template = _MESSAGES.get(kind)
-    if template is not None:
-        return _dotted(loc), template.format(got=_short(error.get("input")), **ctx)
-    return _dotted(loc), error["msg"]
-
-
-def problems_from_validation(error: ValidationError) -> list[tuple[str, str]]:
-    seen: list[tuple[str, str]] = []
-    for item in error.errors(include_url=False):
-        line = _format_error(item)
-        if line not in seen:
-            seen.append(line)
-    return seen
+    """The tenant file's section model that owns the field at `loc`."""
+    return model_at(TenantFile, loc)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -427,38 +486,56 @@ def problems_from_validation(error: ValidationError) -> list[tuple[str, str]]:
 
 def parse_tenant(text: str, source: str, stack: str = naming.DEFAULT_STACK) -> TenantFile:
     """Parse and validate one tenant file's text; raise TenantFileError with one line per problem."""
-    try:
-        data = yaml.safe_load(text)
-    except RecursionError:
-        raise TenantFileError([f"{source}: nested too deeply to be a tenant file"]) from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or "not valid YAML"
-        raise TenantFileError([f"{source}: not valid YAML{where}: {problem}"]) from None
+    data = load_tenant_document(text, source)
     if data is None:
         raise TenantFileError([f"{source}: the file is empty; `tributary new NAME` writes a starting file"])
     if not isinstance(data, dict):
-        raise TenantFileError([f"{source}: must be a mapping of fields (got a {type(data).__name__})"])
+        raise TenantFileError([f"{source}: must be a mapping of fields (got a {_kind(data)})"])
     try:
         tenant = TenantFile.model_validate(data)
     except RecursionError:
         raise TenantFileError([f"{source}: records.schema: nested too deeply"]) from None
     except ValidationError as error:
-        raise TenantFileError(
-            [f"{source}: {field}: {message}" for field, message in problems_from_validation(error)]
-        ) from None
-    problems = [f"{source}: {field}: {message}" for field, message in tenant_level_problems(tenant, source, stack)]
+        problems = [*problems_from_validation(error, TenantFile), *_refused_file_problems(data, source, stack)]
+        raise TenantFileError(_lines(source, problems)) from None
+    problems = list(tenant_level_problems(tenant, source, stack))
     if problems:
-        raise TenantFileError(problems)
+        raise TenantFileError(_lines(source, problems))
     return tenant
+
+
+def _kind(value: Any) -> str:
+    return {list: "list", str: "text", int: "number", float: "number", bool: "boolean"}.get(type(value), "value")
+
+
+def _lines(source: str, problems: Iterable[tuple[str, str]]) -> list[str]:
+    """`source: field: message` lines in order, each once (a rule may run twice on a refused file)."""
+    return list(dict.fromkeys(format_line(source, field, message) for field, message in problems))
+
+
+def _refused_file_problems(data: dict[str, Any], source: str, stack: str) -> list[tuple[str, str]]:
+    """The checks pydantic did not reach in a refused file: rules across the sections that are valid on
+    their own, and the names a well-formed tenant name derives."""
+    problems: list[tuple[str, str]] = []
+    with contextlib.suppress(RecursionError):  # the nesting is already reported by the section that holds it
+        problems += refused_cross_section_problems(data)
+    name = data.get("tenant")
+    problems += _file_name_problems(name, source)
+    if isinstance(name, str) and re.match(TENANT_NAME_PATTERN, name):
+        problems += naming.name_problems(name, stack)
+    return problems
+
+
+def _file_name_problems(name: Any, source: str) -> list[tuple[str, str]]:
+    stem = Path(source).stem
+    if isinstance(name, str) and Path(source).suffix in (".yaml", ".yml") and stem != name:
+        return [("tenant", f"must match the file name ({stem!r}, got {name!r})")]
+    return []
 
 
 def tenant_level_problems(tenant: TenantFile, source: str, stack: str) -> Iterable[tuple[str, str]]:
     """Checks that need more than the file itself: its name on disk and the AWS names it derives."""
-    stem = Path(source).stem
-    if Path(source).suffix in (".yaml", ".yml") and stem != tenant.tenant:
-        yield "tenant", f"must match the file name ({stem!r}, got {tenant.tenant!r})"
+    yield from _file_name_problems(tenant.tenant, source)
     yield from naming.name_problems(tenant.tenant, stack)
     size = handler_env.estimated_size(tenant, stack)
     if size > naming.LAMBDA_ENVIRONMENT_LIMIT:
@@ -470,15 +547,30 @@ def tenant_level_problems(tenant: TenantFile, source: str, stack: str) -> Iterab
 
 
 def load_tenant(path: Path, stack: str = naming.DEFAULT_STACK) -> TenantFile:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise TenantFileError([f"{path}: cannot be read ({error.__class__.__name__}: {error})"]) from None
-    return parse_tenant(text, str(path), stack)
+    """Read and validate the tenant file at `path` (only a regular file, of bounded size)."""
+    return parse_tenant(read_tenant_file(path), str(path), stack)
 
 
 def tenant_files(directory: Path) -> list[Path]:
+    """The tenant files in `directory`: its `*.yaml` and `*.yml` entries, sorted."""
     return sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+
+
+def expand_tenant_paths(paths: Iterable[Path]) -> list[Path]:
+    """The files named, with each directory replaced by its tenant files; an empty directory is a problem."""
+    expanded: list[Path] = []
+    problems: list[str] = []
+    for path in paths:
+        if path.is_dir():
+            found = tenant_files(path)
+            if not found:
+                problems.append(f"{path}: no tenant files (*.yaml) in this directory; `tributary new NAME` writes one")
+            expanded.extend(found)
+        else:
+            expanded.append(path)
+    if problems:
+        raise TenantFileError(problems)
+    return expanded
 
 
 def load_tenants(paths: Iterable[Path], stack: str = naming.DEFAULT_STACK) -> list[TenantFile]:
