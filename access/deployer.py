@@ -8,8 +8,8 @@
 - `deployer_key_check(evaluation, ...)` evaluates every use of a tenant's KMS key that creating the tenant's
   resources needs against that key's policy (as the program generates it) together with `deployer_policy`.
 
-Names are `<tenant>-<stack>-<part>` and tenant names may hold `-`, so `*-dev-events` (stack `dev`) also matches
-tenant `foo`'s stream on a stack called `x-dev`: give stacks names that do not end another stack's name.
+Names are `<tenant>--<stack>--<part>` and neither a tenant nor a stack name may hold `--`, so `*--dev--events`
+matches the streams of stack `dev` and no other stack's.
 """
 
 from __future__ import annotations

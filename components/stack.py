@@ -18,13 +18,13 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 from pydantic.networks import validate_email
 from pydantic_core import PydanticCustomError
 
 from components import defaults, naming
 from components.config import TenantFile, TenantFileError, problems_from_validation
+from components.tenant_yaml import load_tenant_document, read_tenant_file
 
 # A Lambda layer version ARN, as the Lambda API reference gives it for a function's layers (Layer.Arn,
 # https://docs.aws.amazon.com/lambda/latest/dg/API_Layer.html): at most 140 characters, ending in the version.
@@ -170,22 +170,12 @@ def read_stack_file(project_dir: Path, stack: str) -> StackSettings:
     path = stack_file(project_dir, stack)
     if not path.exists():
         return StackSettings()
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError) as error:
-        raise TenantFileError([f"{path}: cannot be read ({error.__class__.__name__})"]) from None
-    except yaml.YAMLError as error:
-        raise TenantFileError([f"{path}: {_yaml_problem(error)}"]) from None
+    # The tenant files' reader: regular files only, size-capped, no aliases (an alias bomb) or repeated keys.
+    document = load_tenant_document(read_tenant_file(path), str(path)) or {}
     if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
         raise TenantFileError([f"{path}: config: must be a mapping of settings"])
     return StackSettings.from_config(document.get("config") or {}, str(path))
 
-
-def _yaml_problem(error: yaml.YAMLError) -> str:
-    mark = getattr(error, "problem_mark", None)
-    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-    problem = getattr(error, "problem", None)
-    return f"not valid YAML{where}" + (f": {problem}" if problem else "")
 
 
 def read_named_stack(project_dir: Path, stack: str) -> StackSettings:

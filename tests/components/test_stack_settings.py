@@ -184,3 +184,12 @@ def test_stack_settings_of_the_repository_stacks_load():
     for path in PROJECT_ROOT.glob("Pulumi.*.yaml"):
         stack = path.name[len("Pulumi.") : -len(".yaml")]
         assert isinstance(read_named_stack(PROJECT_ROOT, stack), StackSettings)
+
+
+def test_stack_file_with_yaml_aliases_is_refused_before_it_expands(tmp_path):
+    """The tenant files' reader reads stack files too: an alias bomb is refused at its first anchor."""
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    levels += [f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]" for i in range(9)]
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n" + "\n".join(f"  {line}" for line in levels) + "\n")
+    with pytest.raises(TenantFileError, match=r"Pulumi\.dev\.yaml: .*(alias|anchor)"):
+        read_stack_file(tmp_path, "dev")
