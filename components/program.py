@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pulumi
 
-from components.config import load_tenants, tenant_files
+from components import naming
+from components.config import TenantFileError, load_tenants, tenant_files
 from components.pipeline import TenantPipeline, TenantPipelineArgs
 from components.stack import StackSettings, refuse_empty_selection, select_tenants
 
@@ -31,6 +32,9 @@ OUTPUTS = (
 
 def run(project_dir: Path, stack: str, settings: StackSettings) -> dict[str, TenantPipeline]:
     """Build every selected tenant's pipeline and export its outputs under the tenant's name."""
+    stack_problem = naming.stack_name_problem(stack)
+    if stack_problem is not None:  # said once for the stack, not once per tenant file
+        raise TenantFileError([f"stack {stack}: stack name {stack_problem}"])
     tenants = load_tenants(tenant_files(project_dir / settings.tenants_dir), stack)
     selected = select_tenants(tenants, settings.tenants)
     refuse_empty_selection(selected, tenants, settings, f"stack {stack}")

@@ -118,3 +118,14 @@ def test_main_refuses_an_unknown_stack_key_naming_it(monkeypatch, tmp_path):
     # `tenant` for `tenants`: read key by key, the typo would deploy the default selection instead.
     with pytest.raises(pulumi.RunError, match="tributary:tenant\\b"):
         _run_main({"tributary:tenant": '["orders"]'})
+
+
+def test_program_reports_a_bad_stack_name_once_not_once_per_tenant():
+    import pytest
+
+    from components.config import TenantFileError
+    from components.stack import StackSettings
+
+    with pytest.raises(TenantFileError) as raised:
+        evaluate(PROJECT, "Bad--Stack", StackSettings())
+    assert len([line for line in raised.value.problems if "stack name" in line]) == 1, raised.value.problems
