@@ -16,6 +16,7 @@ from components import policies
 from components.config import TenantFile
 from components.context import PipelineContext, to_json
 from components.naming import TenantNames
+from runtime import settings as handler_contract
 
 
 @dataclass(frozen=True)
@@ -381,13 +382,20 @@ def dashboard_body(tenant: TenantFile, names: TenantNames, region: str, alarm_ar
         graph(
             "Handler: records by outcome",
             [
-                ["Tributary", metric, "tenant", tenant.tenant, "service", "tributary"]
+                [
+                    handler_contract.METRICS_NAMESPACE,
+                    metric,
+                    handler_contract.TENANT_DIMENSION,
+                    tenant.tenant,
+                    handler_contract.SERVICE_DIMENSION,
+                    handler_contract.SERVICE_NAME,
+                ]
                 for metric in (
-                    "RecordsReceived",
-                    "RecordsWritten",
-                    "DuplicatesSkipped",
-                    "StaleSkipped",
-                    "RecordsInvalid",
+                    handler_contract.RECORDS_RECEIVED,
+                    handler_contract.RECORDS_WRITTEN,
+                    handler_contract.DUPLICATES_SKIPPED,
+                    handler_contract.STALE_SKIPPED,
+                    handler_contract.RECORDS_INVALID,
                 )
             ],
         ),

@@ -4,6 +4,8 @@ Every setting a tenant file cannot change lives here, with the reason it is what
 defaults (batch size, retries, ...) live on the schema in config.py. Tests and the README read these.
 """
 
+from runtime import settings
+
 LAMBDA_RUNTIME = "python3.14"  # the newest Python runtime Lambda offers
 LAMBDA_ARCHITECTURE = "arm64"  # Graviton: about 20% cheaper per GB-second than x86_64
 LAMBDA_HANDLER = "runtime.handler.handler"
@@ -13,9 +15,10 @@ LAMBDA_HANDLER = "runtime.handler.handler"
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 POWERTOOLS_LAYER_VERSION = 27
 POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python314-arm64"
+# The service name and namespace are the handler's (runtime/settings.py): the dashboard reads its metrics there.
 POWERTOOLS_ENVIRONMENT = {
-    "POWERTOOLS_SERVICE_NAME": "tributary",
-    "POWERTOOLS_METRICS_NAMESPACE": "Tributary",
+    "POWERTOOLS_SERVICE_NAME": settings.SERVICE_NAME,
+    "POWERTOOLS_METRICS_NAMESPACE": settings.METRICS_NAMESPACE,
     "POWERTOOLS_LOG_LEVEL": "INFO",
 }
 

@@ -1,7 +1,7 @@
 """The environment the processor gives the shared handler: the handler's only configuration.
 
-The variable names are the handler's contract (runtime/settings.py); tests/components checks that this
-module sets exactly those names. Kept pure so the tenant-file validator can size it before deploying.
+The variable names are the handler's own (runtime/settings.py), imported rather than restated. Kept pure so
+the tenant-file validator can size it before deploying.
 """
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ import json
 from typing import TYPE_CHECKING
 
 from components import defaults, naming
+from runtime import settings
 
 if TYPE_CHECKING:
-    from components.config import TenantFile
+    # The schema, not the loader (components/config.py): the loader imports this module to size the environment.
+    from components.tenant_schema import TenantFile
 
 
 def dedupe_ttl_seconds(tenant: TenantFile) -> int:
@@ -26,21 +28,22 @@ def dedupe_ttl_seconds(tenant: TenantFile) -> int:
 
 
 def handler_environment(tenant: TenantFile, table_name: str, failure_queue_url: str) -> dict[str, str]:
+    """The function's environment variables: one per setting of the tenant's handler, then Powertools'."""
     records = tenant.records
     environment = {
-        "TRIBUTARY_TENANT": tenant.tenant,
-        "TRIBUTARY_TABLE_NAME": table_name,
-        "TRIBUTARY_WRITE_MODE": records.write,
-        "TRIBUTARY_PARTITION_KEY": records.partition_key,
-        "TRIBUTARY_SORT_KEY": records.sort_key or "",
-        "TRIBUTARY_EVENT_ID_FIELD": records.event_id or "",
-        "TRIBUTARY_TIMESTAMP_FIELD": records.timestamp or "",
-        "TRIBUTARY_VERSION_FIELD": records.version or "",
-        "TRIBUTARY_COUNTER_FIELDS": ",".join(records.counters or []),
-        "TRIBUTARY_SCHEMA": json.dumps(records.schema_, separators=(",", ":"), sort_keys=True),
-        "TRIBUTARY_FAILURE_QUEUE_URL": failure_queue_url,
-        "TRIBUTARY_TTL_DAYS": str(records.ttl_days or ""),
-        "TRIBUTARY_DEDUPE_TTL_SECONDS": str(dedupe_ttl_seconds(tenant)),
+        settings.TENANT: tenant.tenant,
+        settings.TABLE_NAME: table_name,
+        settings.WRITE_MODE: records.write,
+        settings.PARTITION_KEY: records.partition_key,
+        settings.SORT_KEY: records.sort_key or "",
+        settings.EVENT_ID_FIELD: records.event_id or "",
+        settings.TIMESTAMP_FIELD: records.timestamp or "",
+        settings.VERSION_FIELD: records.version or "",
+        settings.COUNTER_FIELDS: settings.COUNTER_FIELDS_SEPARATOR.join(records.counters or []),
+        settings.SCHEMA: json.dumps(records.schema_, separators=(",", ":"), sort_keys=True),
+        settings.FAILURE_QUEUE_URL: failure_queue_url,
+        settings.TTL_DAYS: str(records.ttl_days or ""),
+        settings.DEDUPE_TTL_SECONDS: str(dedupe_ttl_seconds(tenant)),
         **defaults.POWERTOOLS_ENVIRONMENT,
     }
     # Lambda refuses empty values for nothing, but unset is clearer than empty for optional settings.

@@ -17,12 +17,15 @@ from components.context import PipelineContext, encrypted_log_group
 
 @dataclass
 class Processor:
+    """The tenant's processor as deployed: the function, its log group, and the mapping that invokes it."""
+
     log_group: aws.cloudwatch.LogGroup
     function: aws.lambda_.Function
     mapping: aws.lambda_.EventSourceMapping
 
 
 def powertools_layer_arn(ctx: PipelineContext) -> pulumi.Input[str]:
+    """The stack's own layer ARN if it names one, else AWS's public Powertools layer in the stack's region."""
     if ctx.settings.powertools_layer_arn:
         return ctx.settings.powertools_layer_arn
     version = ctx.settings.powertools_layer_version
@@ -51,6 +54,7 @@ def create_processor(
     failure_queue: aws.sqs.Queue,
     on_failure_arn,
 ) -> Processor:
+    """The shared handler as the tenant's function, configured only by its environment, and its mapping."""
     name = ctx.tenant.tenant
     processing = ctx.tenant.processing
     environment = pulumi.Output.all(table.name, failure_queue.url).apply(

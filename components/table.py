@@ -6,14 +6,11 @@ import pulumi_aws as aws
 
 from components import defaults
 from components.context import PipelineContext
-
-# The handler's key and TTL attribute names (runtime/settings.py holds the same three names).
-PARTITION_KEY = "pk"
-SORT_KEY = "sk"
-TTL_ATTRIBUTE = "expires_at"
+from runtime.settings import PARTITION_KEY_ATTRIBUTE, SORT_KEY_ATTRIBUTE, TTL_ATTRIBUTE
 
 
 def create_table(ctx: PipelineContext, key_arn) -> aws.dynamodb.Table:
+    """The table the tenant's handler writes, keyed and expired by the handler's own attribute names."""
     settings = ctx.tenant.table
     records = ctx.tenant.records
     # Counters keep dedupe markers that must expire, so they need TTL even without ttl_days.
@@ -22,9 +19,10 @@ def create_table(ctx: PipelineContext, key_arn) -> aws.dynamodb.Table:
         f"{ctx.tenant.tenant}-table",
         name=ctx.names.table,
         billing_mode=defaults.TABLE_BILLING_MODE,
-        hash_key=PARTITION_KEY,
-        range_key=SORT_KEY,
-        attributes=[{"name": PARTITION_KEY, "type": "S"}, {"name": SORT_KEY, "type": "S"}],
+        # The handler writes every item under these string keys.
+        hash_key=PARTITION_KEY_ATTRIBUTE,
+        range_key=SORT_KEY_ATTRIBUTE,
+        attributes=[{"name": PARTITION_KEY_ATTRIBUTE, "type": "S"}, {"name": SORT_KEY_ATTRIBUTE, "type": "S"}],
         server_side_encryption={"enabled": True, "kms_key_arn": key_arn},
         point_in_time_recovery={"enabled": settings.point_in_time_recovery},
         deletion_protection_enabled=settings.deletion_protection,

@@ -15,21 +15,19 @@ from typing import Any
 
 from runtime import settings
 from runtime.exceptions import ConfigurationError
+from runtime.settings import (
+    COUNTERS_RESERVED_ATTRIBUTES,
+    DEFAULT_WRITE_MODE,
+    EVENTS_COUNTER,  # noqa: F401  re-exported: the sandbox's report and the tenant-file rules import it from here
+    RESERVED_ATTRIBUTES,
+    WRITE_MODES,
+)
 from runtime.templates import KeyTemplate
 
-WRITE_MODES = ("events", "latest", "counters")
-DEFAULT_WRITE_MODE = "events"
 # Markers must outlive every redelivery of the event: the stream's maximum retention is 365 days, but
 # the event source mapping's maximum record age (production default 1 hour, at most 7 days) bounds
 # how late Lambda redelivers; a `redrive` replays from the on-failure queue within its 14 days.
 DEFAULT_DEDUPE_TTL_SECONDS = 14 * 24 * 3600
-# Name of the per-key event count the counters mode keeps next to the summed fields.
-EVENTS_COUNTER = "events"
-# Attribute names the table reserves; payload fields with these names are refused (schema_invalid).
-METADATA_ATTRIBUTES = ("_event_id", "_shard", "_sequence", "_sub_sequence", "_arrival")
-RESERVED_ATTRIBUTES = frozenset(
-    (settings.PARTITION_KEY_ATTRIBUTE, settings.SORT_KEY_ATTRIBUTE, settings.TTL_ATTRIBUTE) + METADATA_ATTRIBUTES
-)
 
 
 @dataclass(frozen=True)
@@ -84,11 +82,11 @@ class HandlerConfig:
 
     def _check_mode_fields(self) -> None:
         if self.write_mode == "latest" and not self.version_field:
-            raise ConfigurationError(settings.VERSION_FIELD, "is required when TRIBUTARY_WRITE_MODE=latest")
+            raise ConfigurationError(settings.VERSION_FIELD, f"is required when {settings.WRITE_MODE}=latest")
         if self.write_mode == "counters":
             if not self.counter_fields:
-                raise ConfigurationError(settings.COUNTER_FIELDS, "is required when TRIBUTARY_WRITE_MODE=counters")
-            clash = [f for f in self.counter_fields if f in RESERVED_ATTRIBUTES or f == EVENTS_COUNTER]
+                raise ConfigurationError(settings.COUNTER_FIELDS, f"is required when {settings.WRITE_MODE}=counters")
+            clash = [f for f in self.counter_fields if f in COUNTERS_RESERVED_ATTRIBUTES]
             if clash:
                 raise ConfigurationError(
                     settings.COUNTER_FIELDS, f"{clash[0]!r} is reserved by the table or the event count"
@@ -140,7 +138,7 @@ class _Resolver:
         value = self.raw(var, name)
         if value is None:
             return ()
-        items = value.split(",") if isinstance(value, str) else list(value)
+        items = value.split(settings.COUNTER_FIELDS_SEPARATOR) if isinstance(value, str) else list(value)
         names = tuple(str(v).strip() for v in items)
         if any(not n for n in names):
             raise ConfigurationError(var, f"must be a comma-separated list of field names (got {value!r})")

@@ -1,8 +1,9 @@
 """Errors raised by the shared handler, each with when it is raised.
 
 Permanent record errors are never retried: the record goes to the tenant's failure queue with the
-error's ``reason`` code. Transient errors are reported to Lambda in the partial batch response so the
-event source mapping redelivers the record. Configuration errors stop the function at cold start.
+error's ``reason`` code. A write that cannot finish in time is not an error here: the writer reports its
+record as ``Outcome.TRANSIENT`` and the partial batch response has the event source mapping redeliver it.
+Configuration errors stop the function at cold start.
 """
 
 from __future__ import annotations
@@ -98,17 +99,6 @@ class WriteRejectedError(PermanentRecordError):
     request can never succeed."""
 
     reason = "write_rejected"
-
-
-class TransientWriteError(TributaryError):
-    """A write that DynamoDB throttled, timed out, answered with a 5xx or a transaction conflict, and
-    that retries with backoff could not finish within the invocation's time budget.
-
-    The writers do not raise it across their boundary: they report such a record as
-    ``Outcome.TRANSIENT`` so the rest of the batch still gets written, and ``process_batch`` reports it
-    (and every later record) in ``batchItemFailures``. It names the condition for callers driving
-    the writers record by record.
-    """
 
 
 class DeadlineExceededError(TributaryError):

@@ -20,6 +20,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
+from runtime import settings
 from runtime.batch import batch_age_ms, process_batch
 from runtime.config import HandlerConfig
 from runtime.failures import FailureQueue
@@ -28,16 +29,19 @@ from runtime.retry import DEFAULT_SAFETY_MARGIN_MS, Deadline
 from runtime.types import BatchResult
 from runtime.writers import Clients, Writer, make_writer
 
-SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "tributary"
-NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Tributary"
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or settings.SERVICE_NAME
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or settings.METRICS_NAMESPACE
 
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)  # patches boto3: every DynamoDB/SQS call is a subsegment
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 
-class Processor:
-    """A tenant's configured pipeline step: writer + failure queue for one HandlerConfig."""
+class ConfiguredHandler:
+    """The handler bound to one HandlerConfig: its writer and failure queue, called as Lambda calls a handler.
+
+    ``handler`` builds one from the environment; tests build one from an explicit configuration.
+    """
 
     def __init__(
         self,
@@ -58,38 +62,33 @@ class Processor:
         return process_batch(event, self.config, self.writer, self.failure_sink, deadline).response()
 
 
-def build_handler(config: HandlerConfig, clients: Clients | None = None, **options: Any) -> Processor:
-    """A handler for an explicit configuration (tests, the sandbox); ``handler`` is the env one."""
-    return Processor(config, clients, **options)
-
-
-_processor: Processor | None = None
+_configured: ConfiguredHandler | None = None
 _lock = threading.Lock()
 
 
-def _env_processor() -> Processor:
-    global _processor
+def _from_environment() -> ConfiguredHandler:
+    global _configured
     with _lock:
-        if _processor is None:
-            _processor = Processor(HandlerConfig.from_env())
-        return _processor
+        if _configured is None:
+            _configured = ConfiguredHandler(HandlerConfig.from_env())
+        return _configured
 
 
 def reset() -> None:
     """Forget the configuration read from the environment (tests change env vars between cases)."""
-    global _processor
+    global _configured
     with _lock:
-        _processor = None
+        _configured = None
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-    processor = _env_processor()
-    config = processor.config
+    configured = _from_environment()
+    config = configured.config
     records = event.get("Records") or []
-    metrics.add_dimension(name="tenant", value=config.tenant)
+    metrics.add_dimension(name=settings.TENANT_DIMENSION, value=config.tenant)
     tracer.put_annotation(key="tenant", value=config.tenant)
     if records:
         logger.append_keys(
@@ -100,27 +99,28 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         )
     else:
         logger.append_keys(tenant=config.tenant)
-    deadline = Deadline.from_context(context, processor.safety_margin_ms)
-    result = process_batch(event, config, processor.writer, processor.failure_sink, deadline)
+    deadline = Deadline.from_context(context, configured.safety_margin_ms)
+    result = process_batch(event, config, configured.writer, configured.failure_sink, deadline)
     _publish(result)
     return result.response()
 
 
+# Each count metric and the BatchResult attribute it publishes.
 METRICS = (
-    ("RecordsReceived", "received"),
-    ("RecordsWritten", "written"),
-    ("DuplicatesSkipped", "duplicates"),
-    ("StaleSkipped", "stale"),
-    ("RecordsInvalid", "invalid"),
-    ("RecordsRetried", "transient"),
-    ("WriteRetries", "retries"),
+    (settings.RECORDS_RECEIVED, "received"),
+    (settings.RECORDS_WRITTEN, "written"),
+    (settings.DUPLICATES_SKIPPED, "duplicates"),
+    (settings.STALE_SKIPPED, "stale"),
+    (settings.RECORDS_INVALID, "invalid"),
+    (settings.RECORDS_RETRIED, "transient"),
+    (settings.WRITE_RETRIES, "retries"),
 )
 
 
 def _publish(result: BatchResult) -> None:
     for name, attribute in METRICS:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=getattr(result, attribute))
-    metrics.add_metric(name="BatchAgeMilliseconds", unit=MetricUnit.Milliseconds, value=batch_age_ms(result))
+    metrics.add_metric(name=settings.BATCH_AGE_MILLISECONDS, unit=MetricUnit.Milliseconds, value=batch_age_ms(result))
     for failure in result.queued:  # the reason and position only: payloads are never logged
         logger.warning(
             "record sent to the failure queue",

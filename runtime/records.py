@@ -20,7 +20,8 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
 
-from runtime.config import RESERVED_ATTRIBUTES, HandlerConfig
+from runtime import settings
+from runtime.config import HandlerConfig
 from runtime.exceptions import (
     CorruptAggregateError,
     ItemTooLargeError,
@@ -218,7 +219,7 @@ def parse_json(text: bytes, config: HandlerConfig) -> dict[str, Any]:
             config.validator(json.loads(decoded))
         except fastjsonschema.JsonSchemaValueException as exc:
             raise SchemaInvalidError(exc.message) from None
-    reserved = sorted(k for k in parsed if k in RESERVED_ATTRIBUTES or not k)
+    reserved = sorted(k for k in parsed if k in settings.RESERVED_ATTRIBUTES or not k)
     if reserved:
         raise SchemaInvalidError(f"field {reserved[0]!r} is reserved by the table")
     return parsed
@@ -288,7 +289,10 @@ def keys_of(parsed: dict[str, Any], event_time: datetime, event_id: str, config:
         sk = f"{sort}#{event_id}" if sort is not None else event_id
     else:
         sk = sort if sort is not None else DEFAULT_SORT_KEYS[config.write_mode]
-    for name, value, limit in (("pk", pk, MAX_PK_BYTES), ("sk", sk, MAX_SK_BYTES)):
+    for name, value, limit in (
+        (settings.PARTITION_KEY_ATTRIBUTE, pk, MAX_PK_BYTES),
+        (settings.SORT_KEY_ATTRIBUTE, sk, MAX_SK_BYTES),
+    ):
         size = len(value.encode("utf-8"))
         if not value or size > limit:
             raise KeyInvalidError(f"{name} is {size} bytes; DynamoDB allows 1..{limit}")
@@ -333,11 +337,11 @@ def serialize_attributes(parsed: dict[str, Any], source: RecordSource, event_id:
             attributes[name] = _serializer.serialize(value)
     except Exception as exc:  # decimal traps (Inexact, Overflow, Underflow...) or TypeError
         raise ValueInvalidError(f"field {name!r} cannot be stored in DynamoDB ({type(exc).__name__})") from None
-    attributes["_event_id"] = {"S": event_id}
-    attributes["_shard"] = {"S": source.shard_id}
-    attributes["_sequence"] = {"S": source.sequence_number}
-    attributes["_sub_sequence"] = {"N": str(source.sub_sequence_number)}
-    attributes["_arrival"] = {"N": _number_text(source.arrival_timestamp)}
+    attributes[settings.EVENT_ID_ATTRIBUTE] = {"S": event_id}
+    attributes[settings.SHARD_ATTRIBUTE] = {"S": source.shard_id}
+    attributes[settings.SEQUENCE_ATTRIBUTE] = {"S": source.sequence_number}
+    attributes[settings.SUB_SEQUENCE_ATTRIBUTE] = {"N": str(source.sub_sequence_number)}
+    attributes[settings.ARRIVAL_ATTRIBUTE] = {"N": _number_text(source.arrival_timestamp)}
     return attributes
 
 

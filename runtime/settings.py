@@ -1,21 +1,29 @@
-"""The handler's configuration contract: environment variable names, in one place.
+"""The handler's contract with the infrastructure, stated once: what components/ imports instead of restating.
 
-The processor component (components/processor.py) sets exactly these variables on every tenant's
-function; tests/components checks that the two agree.
+- the environment variable names the processor component sets (components/handler_env.py),
+- the write modes and the table actions each one's writer needs (components/policies.py),
+- the item attributes the table is built around (components/table.py) and the payload field names they
+  reserve (the tenant-file checks),
+- the metrics the handler publishes, their namespace and dimensions (components/alarms.py's dashboard).
+
+The key template grammar is the other half of the contract and lives in runtime/templates.py. This module is
+pure data: importing it loads neither boto3 nor powertools, so the infrastructure code can use it.
 """
+
+# -- environment variables: the handler's only configuration ----------------------------------------------------
 
 TENANT = "TRIBUTARY_TENANT"
 TABLE_NAME = "TRIBUTARY_TABLE_NAME"
-WRITE_MODE = "TRIBUTARY_WRITE_MODE"  # events | latest | counters
+WRITE_MODE = "TRIBUTARY_WRITE_MODE"  # one of WRITE_MODES
 PARTITION_KEY = "TRIBUTARY_PARTITION_KEY"  # template, e.g. "device#{device_id}"
 SORT_KEY = "TRIBUTARY_SORT_KEY"  # template, optional, e.g. "{hour}"
 EVENT_ID_FIELD = "TRIBUTARY_EVENT_ID_FIELD"  # optional payload field with the producer's event id
 TIMESTAMP_FIELD = "TRIBUTARY_TIMESTAMP_FIELD"  # optional payload field with the event time
 VERSION_FIELD = "TRIBUTARY_VERSION_FIELD"  # required for latest
-COUNTER_FIELDS = "TRIBUTARY_COUNTER_FIELDS"  # comma-separated, required for counters
+COUNTER_FIELDS = "TRIBUTARY_COUNTER_FIELDS"  # comma-separated (COUNTER_FIELDS_SEPARATOR), required for counters
 SCHEMA = "TRIBUTARY_SCHEMA"  # the tenant's JSON Schema, compact JSON
 FAILURE_QUEUE_URL = "TRIBUTARY_FAILURE_QUEUE_URL"
-TTL_DAYS = "TRIBUTARY_TTL_DAYS"  # optional; items get an `expires_at` epoch-seconds attribute
+TTL_DAYS = "TRIBUTARY_TTL_DAYS"  # optional; items get a TTL_ATTRIBUTE in epoch seconds
 DEDUPE_TTL_SECONDS = "TRIBUTARY_DEDUPE_TTL_SECONDS"  # lifetime of counters' dedupe markers
 
 ALL = (
@@ -33,11 +41,12 @@ ALL = (
     TTL_DAYS,
     DEDUPE_TTL_SECONDS,
 )
+COUNTER_FIELDS_SEPARATOR = ","
 
-# The table's key and TTL attribute names; the table component uses the same names.
-PARTITION_KEY_ATTRIBUTE = "pk"
-SORT_KEY_ATTRIBUTE = "sk"
-TTL_ATTRIBUTE = "expires_at"
+# -- write modes ---------------------------------------------------------------------------------------------------
+
+WRITE_MODES = ("events", "latest", "counters")
+DEFAULT_WRITE_MODE = "events"
 
 # The IAM actions each write mode's writer needs on the table (TransactWriteItems is authorized per item
 # action: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
@@ -48,3 +57,48 @@ TABLE_ACTIONS = {
     "latest": ("dynamodb:PutItem",),
     "counters": ("dynamodb:PutItem", "dynamodb:UpdateItem"),
 }
+
+# -- item attributes -----------------------------------------------------------------------------------------------
+
+# The table's string key attributes and its TTL attribute (epoch seconds).
+PARTITION_KEY_ATTRIBUTE = "pk"
+SORT_KEY_ATTRIBUTE = "sk"
+TTL_ATTRIBUTE = "expires_at"
+# Where each item came from, written next to the payload's own fields.
+EVENT_ID_ATTRIBUTE = "_event_id"
+SHARD_ATTRIBUTE = "_shard"
+SEQUENCE_ATTRIBUTE = "_sequence"
+SUB_SEQUENCE_ATTRIBUTE = "_sub_sequence"
+ARRIVAL_ATTRIBUTE = "_arrival"
+METADATA_ATTRIBUTES = (
+    EVENT_ID_ATTRIBUTE,
+    SHARD_ATTRIBUTE,
+    SEQUENCE_ATTRIBUTE,
+    SUB_SEQUENCE_ATTRIBUTE,
+    ARRIVAL_ATTRIBUTE,
+)
+# The per-key event count the counters mode keeps next to the summed fields.
+EVENTS_COUNTER = "events"
+# Payload field names the handler refuses (schema_invalid), because an item attribute already has the name;
+# counters also reserve their event count.
+RESERVED_ATTRIBUTES = frozenset((PARTITION_KEY_ATTRIBUTE, SORT_KEY_ATTRIBUTE, TTL_ATTRIBUTE) + METADATA_ATTRIBUTES)
+COUNTERS_RESERVED_ATTRIBUTES = RESERVED_ATTRIBUTES | {EVENTS_COUNTER}
+
+# -- metrics -------------------------------------------------------------------------------------------------------
+
+# Powertools reads these two from POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE, which the processor
+# component sets to these values; the handler falls back to them when the variables are unset.
+SERVICE_NAME = "tributary"
+METRICS_NAMESPACE = "Tributary"
+# Every handler metric carries both dimensions: the handler adds the tenant's, Powertools adds the service's.
+TENANT_DIMENSION = "tenant"
+SERVICE_DIMENSION = "service"
+
+RECORDS_RECEIVED = "RecordsReceived"
+RECORDS_WRITTEN = "RecordsWritten"
+DUPLICATES_SKIPPED = "DuplicatesSkipped"
+STALE_SKIPPED = "StaleSkipped"
+RECORDS_INVALID = "RecordsInvalid"
+RECORDS_RETRIED = "RecordsRetried"
+WRITE_RETRIES = "WriteRetries"
+BATCH_AGE_MILLISECONDS = "BatchAgeMilliseconds"

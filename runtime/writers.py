@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from runtime import settings
-from runtime.config import EVENTS_COUNTER, HandlerConfig
+from runtime.config import HandlerConfig
 from runtime.exceptions import DeadlineExceededError
 from runtime.records import DEDUPE_PREFIX
 from runtime.retry import (
@@ -301,7 +301,7 @@ class CountersWriter(Writer):
     def write(self, records: list[DecodedRecord], deadline: Deadline) -> WriteReport:
         fields = self.config.counter_fields
         names = {f"#c{i}": name for i, name in enumerate(fields)}
-        names["#n"] = EVENTS_COUNTER
+        names["#n"] = settings.EVENTS_COUNTER
         adds = ", ".join([f"#c{i} :c{i}" for i in range(len(fields))] + ["#n :one"])
         update = f"ADD {adds}"
         if self.config.ttl_days:
@@ -319,7 +319,7 @@ class CountersWriter(Writer):
                 TTL: {"N": str(int(self.wall_clock()) + self.config.dedupe_ttl_seconds)},
                 "_counter_pk": {"S": record.pk},
                 "_counter_sk": {"S": record.sk},
-                "_sequence": record.attributes["_sequence"],
+                settings.SEQUENCE_ATTRIBUTE: record.attributes[settings.SEQUENCE_ATTRIBUTE],
             }
             items = [
                 {

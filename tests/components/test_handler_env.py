@@ -12,7 +12,7 @@ from strategies import tenant_documents, to_yaml
 from components import handler_env, naming
 from components.config import TenantFileError, load_tenant, parse_tenant, tenant_files
 from runtime import settings as handler_settings
-from runtime.config import EVENTS_COUNTER, RESERVED_ATTRIBUTES, HandlerConfig
+from runtime.config import HandlerConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = tenant_files(PROJECT_ROOT / "tenants")
@@ -103,7 +103,7 @@ def _counters_tenant(counter: str) -> dict:
     }
 
 
-@pytest.mark.parametrize("name", sorted(RESERVED_ATTRIBUTES | {EVENTS_COUNTER}))
+@pytest.mark.parametrize("name", sorted(handler_settings.COUNTERS_RESERVED_ATTRIBUTES))
 def test_config_refuses_fields_the_handler_reserves(name):
     with pytest.raises(TenantFileError) as refused:
         parse_tenant(to_yaml(_counters_tenant(name)), "tenants/reserved.yaml")

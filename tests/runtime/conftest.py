@@ -2,6 +2,8 @@
 
 import pytest
 
+from runtime import settings
+
 
 @pytest.fixture(autouse=True)
 def aws_environment(monkeypatch):
@@ -11,4 +13,4 @@ def aws_environment(monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Tributary")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", settings.METRICS_NAMESPACE)

@@ -66,14 +66,15 @@ def test_handler_fixture_batch_writes_valid_records_and_queues_the_invalid_one(t
     out = capsys.readouterr().out
     metrics = [json.loads(line) for line in out.splitlines() if '"_aws"' in line]
     (emf,) = metrics
-    assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Tributary"
-    assert emf["tenant"] == "acme"
-    counts = {name: emf[name] for name in ("RecordsReceived", "RecordsWritten", "RecordsInvalid", "RecordsRetried")}
-    assert counts == {
-        "RecordsReceived": [4.0],
-        "RecordsWritten": [3.0],
-        "RecordsInvalid": [1.0],
-        "RecordsRetried": [0.0],
+    # The names the dashboard reads (components/alarms.py takes them from runtime/settings.py too).
+    assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == settings.METRICS_NAMESPACE
+    assert emf[settings.TENANT_DIMENSION] == "acme" and emf[settings.SERVICE_DIMENSION] == settings.SERVICE_NAME
+    counted = (settings.RECORDS_RECEIVED, settings.RECORDS_WRITTEN, settings.RECORDS_INVALID, settings.RECORDS_RETRIED)
+    assert {name: emf[name] for name in counted} == {
+        settings.RECORDS_RECEIVED: [4.0],
+        settings.RECORDS_WRITTEN: [3.0],
+        settings.RECORDS_INVALID: [1.0],
+        settings.RECORDS_RETRIED: [0.0],
     }
     assert "hot" not in out and "sensor-9" not in out  # payloads are never logged
 
@@ -106,6 +107,17 @@ def test_handler_runtime_imports_no_infrastructure_code():
     code = (
         "import sys, runtime.handler; bad = [m for m in sys.modules if m.split('.')[0] in "
         "('components', 'sandbox', 'pulumi', 'pulumi_aws', 'pydantic', 'pyarrow', 'moto')]; print(bad)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_handler_contract_imports_without_loading_aws_libraries():
+    """The infrastructure code imports the contract; it must not pay for (or need) the handler's libraries."""
+    code = (
+        "import sys, runtime.settings, runtime.templates; bad = [m for m in sys.modules if m.split('.')[0] in "
+        "('boto3', 'botocore', 'aws_lambda_powertools', 'aws_kinesis_agg', 'fastjsonschema', 'components')]; "
+        "print(bad)"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

@@ -23,7 +23,7 @@ from runtime_helpers import (
 
 from runtime.exceptions import DeadlineExceededError
 from runtime.failures import FailureQueue
-from runtime.handler import build_handler
+from runtime.handler import ConfiguredHandler
 from runtime.records import decode_batch
 from runtime.retry import Backoff, Deadline
 from runtime.types import Outcome, RecordFailure
@@ -119,7 +119,7 @@ def processor_for(monkeypatch):
     def build(url, mode):
         monkeypatch.setenv("AWS_ENDPOINT_URL", url)
         cfg = config(write_mode=mode, failure_queue_url=f"{url}/123456789012/acme-failures", **MODES[mode])
-        return build_handler(cfg, safety_margin_ms=MARGIN_MS)
+        return ConfiguredHandler(cfg, safety_margin_ms=MARGIN_MS)
 
     return build
 
