@@ -8,14 +8,20 @@ problems with the file as a whole: not YAML, not a mapping, empty).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
+import annotated_types
 import yaml
 from hypothesis import strategies as st
 
-from components import config, naming
-from runtime.config import EVENTS_COUNTER, RESERVED_ATTRIBUTES
+from components import naming
+from components.problems import model_at
+from components.tenant_fields import field_at, integer_ranges
+from components.tenant_rules import COUNTERS_RESERVED_FIELDS, PARQUET_MIN_BUFFER_MB
+from components.tenant_schema import TenantFile
+from runtime.templates import BUCKETS
 
 
 def _derives_valid_names(tenant: str) -> bool:
@@ -34,10 +40,9 @@ ACCOUNT_IDS = st.from_regex(r"[0-9]{12}", fullmatch=True)
 ROLE_ARNS = st.builds(
     "arn:aws:iam::{}:role/{}".format, ACCOUNT_IDS, st.from_regex(r"[A-Za-z][A-Za-z0-9_-]{0,20}", fullmatch=True)
 )
-# Names the handler keeps for itself (table keys, TTL, metadata, the counters' event count). The tenant
-# file schema does not refuse them yet (tests/components/test_handler_env.py has the failing cases), so
-# the valid files here leave them out.
-HANDLER_RESERVED = RESERVED_ATTRIBUTES | {EVENTS_COUNTER}
+# Names the handler keeps for itself (table keys, TTL, metadata, the counters' event count): the schema
+# refuses them as payload fields, so the valid files here leave them out.
+HANDLER_RESERVED = COUNTERS_RESERVED_FIELDS
 # Payload field names usable as archive columns and as handler template placeholders.
 FIELD_NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True).filter(lambda n: n not in HANDLER_RESERVED)
 TEMPLATE_LITERALS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789#|:-_", max_size=8)
@@ -49,6 +54,29 @@ TAG_KEYS = st.from_regex(r"[A-Za-z][A-Za-z0-9_.:/=+-]{0,20}", fullmatch=True).fi
 TAG_VALUES = st.from_regex(r"[A-Za-z0-9 _.:/=+@-]{0,30}", fullmatch=True)
 LABEL_KEYS = st.sampled_from(("cell", "tier", "team", "region"))
 LABEL_VALUES = st.from_regex(r"[a-z0-9]{1,5}", fullmatch=True)
+
+
+# Every bounded integer of the schema, by dotted path, with the range the schema declares for it.
+SCHEMA_RANGES = integer_ranges()
+
+
+def within(path: str, low: int | None = None, high: int | None = None) -> st.SearchStrategy[int]:
+    """Integers the schema accepts for the field at `path`, narrowed to [low, high] where a rule between
+    fields asks for less."""
+    bounds = SCHEMA_RANGES[path]
+    low = bounds.low if low is None else max(bounds.low, low)
+    high = bounds.high if high is None else min(bounds.high, high)
+    return st.integers(low, high)
+
+
+def choices(path: str) -> st.SearchStrategy[str]:
+    """The values the schema's Literal field at `path` takes."""
+    return st.sampled_from(field_at(path).choices)
+
+
+def default(path: str) -> Any:
+    """The schema's default for the field at `path`."""
+    return field_at(path).default
 
 
 def maybe(draw, mapping: dict[str, Any], key: str, value: Any) -> None:
@@ -77,7 +105,7 @@ def property_specs(draw, numeric: bool = False) -> dict[str, Any]:
 def _template(draw, fields: list[str], time_buckets: bool) -> str:
     names = draw(st.lists(st.sampled_from(fields), min_size=1, max_size=2, unique=True))
     if time_buckets and draw(st.booleans()):
-        names.append(draw(st.sampled_from(config.TIME_BUCKETS)))
+        names.append(draw(st.sampled_from(tuple(BUCKETS))))
     return "".join(draw(TEMPLATE_LITERALS) + "{" + name + "}" for name in names) + draw(TEMPLATE_LITERALS)
 
 
@@ -85,7 +113,7 @@ def _template(draw, fields: list[str], time_buckets: bool) -> str:
 def records_sections(draw) -> dict[str, Any]:
     """`records:` with a random schema and a write mode with exactly the fields it needs."""
     names = draw(st.lists(FIELD_NAMES, min_size=1, max_size=6, unique=True))
-    write = draw(st.sampled_from(("events", "latest", "counters")))
+    write = draw(choices("records.write"))
     numeric = set()
     if write != "events":
         numeric = set(draw(st.lists(st.sampled_from(names), min_size=1, unique=True)))
@@ -102,7 +130,7 @@ def records_sections(draw) -> dict[str, Any]:
         records["version"] = draw(st.sampled_from(sorted(numeric)))
     if write == "counters":
         records["counters"] = draw(st.lists(st.sampled_from(sorted(numeric)), min_size=1, unique=True))
-    maybe(draw, records, "ttl_days", draw(st.integers(1, 36500)))
+    maybe(draw, records, "ttl_days", draw(within("records.ttl_days")))
     return records
 
 
@@ -111,10 +139,10 @@ def stream_sections(draw) -> dict[str, Any]:
     stream: dict[str, Any] = {}
     if draw(st.booleans()):
         stream["mode"] = "provisioned"
-        stream["shards"] = draw(st.integers(1, 500))
+        stream["shards"] = draw(within("stream.shards"))
     else:
         maybe(draw, stream, "mode", "on_demand")
-    maybe(draw, stream, "retention_hours", draw(st.integers(24, 8760)))
+    maybe(draw, stream, "retention_hours", draw(within("stream.retention_hours")))
     maybe(draw, stream, "enhanced_fan_out", draw(st.booleans()))
     maybe(draw, stream, "producers", draw(st.lists(ROLE_ARNS, max_size=2)))
     return stream
@@ -123,16 +151,14 @@ def stream_sections(draw) -> dict[str, Any]:
 @st.composite
 def processing_sections(draw, retention_hours: int) -> dict[str, Any]:
     processing: dict[str, Any] = {}
-    maybe(draw, processing, "batch_size", draw(st.integers(1, 10000)))
-    maybe(draw, processing, "batch_window_seconds", draw(st.integers(0, 300)))
-    maybe(draw, processing, "parallelization_factor", draw(st.integers(1, 10)))
-    maybe(draw, processing, "starting_position", draw(st.sampled_from(("TRIM_HORIZON", "LATEST"))))
-    maybe(draw, processing, "max_retries", draw(st.integers(0, 10000)))
-    maybe(draw, processing, "max_record_age_seconds", draw(st.integers(60, min(604800, retention_hours * 3600))))
-    maybe(draw, processing, "memory_mb", draw(st.integers(128, 10240)))
-    maybe(draw, processing, "timeout_seconds", draw(st.integers(1, 900)))
-    maybe(draw, processing, "reserved_concurrency", draw(st.integers(1, 1000)))
-    maybe(draw, processing, "on_failure", draw(st.sampled_from(("sqs", "s3"))))
+    for key in ("batch_size", "batch_window_seconds", "parallelization_factor", "max_retries"):
+        maybe(draw, processing, key, draw(within(f"processing.{key}")))
+    maybe(draw, processing, "starting_position", draw(choices("processing.starting_position")))
+    age = within("processing.max_record_age_seconds", high=retention_hours * 3600)  # within the retention
+    maybe(draw, processing, "max_record_age_seconds", draw(age))
+    for key in ("memory_mb", "timeout_seconds", "reserved_concurrency"):
+        maybe(draw, processing, key, draw(within(f"processing.{key}")))
+    maybe(draw, processing, "on_failure", draw(choices("processing.on_failure")))
     return processing
 
 
@@ -148,12 +174,12 @@ def archive_sections(draw) -> dict[str, Any]:
     maybe(draw, archive, "enabled", True)
     if state == "json":
         archive["format"] = "json"
-        maybe(draw, archive, "buffer_mb", draw(st.integers(1, 128)))
+        maybe(draw, archive, "buffer_mb", draw(within("archive.buffer_mb")))
     else:
         maybe(draw, archive, "format", "parquet")
-        maybe(draw, archive, "buffer_mb", draw(st.integers(64, 128)))
-    maybe(draw, archive, "buffer_seconds", draw(st.integers(60, 900)))
-    maybe(draw, archive, "expire_days", draw(st.integers(1, 36500)))
+        maybe(draw, archive, "buffer_mb", draw(within("archive.buffer_mb", low=PARQUET_MIN_BUFFER_MB)))
+    maybe(draw, archive, "buffer_seconds", draw(within("archive.buffer_seconds")))
+    maybe(draw, archive, "expire_days", draw(within("archive.expire_days")))
     return archive
 
 
@@ -161,17 +187,21 @@ def archive_sections(draw) -> dict[str, Any]:
 def alarms_sections(draw) -> dict[str, Any]:
     alarms: dict[str, Any] = {}
     maybe(draw, alarms, "notify", draw(st.lists(EMAILS, min_size=1, max_size=2, unique=True)))
-    maybe(draw, alarms, "iterator_age_seconds", draw(st.integers(1, 604800)))
-    maybe(
-        draw,
-        alarms,
-        "error_rate_percent",
-        draw(st.one_of(st.integers(1, 100), st.floats(0.01, 100, allow_nan=False, allow_infinity=False))),
-    )
-    maybe(draw, alarms, "duration_percent_of_timeout", draw(st.integers(1, 100)))
-    maybe(draw, alarms, "failure_queue_oldest_seconds", draw(st.integers(60, 1209600)))
-    maybe(draw, alarms, "archive_freshness_seconds", draw(st.integers(60, 86400)))
+    maybe(draw, alarms, "iterator_age_seconds", draw(within("alarms.iterator_age_seconds")))
+    maybe(draw, alarms, "error_rate_percent", draw(_error_rates()))
+    for key in ("duration_percent_of_timeout", "failure_queue_oldest_seconds", "archive_freshness_seconds"):
+        maybe(draw, alarms, key, draw(within(f"alarms.{key}")))
     return alarms
+
+
+def _error_rates() -> st.SearchStrategy[float | int]:
+    """Whole and fractional percentages within the schema's bounds (above `gt`, at most `le`)."""
+    constraints = field_at("alarms.error_rate_percent").constraints
+    above = next(item.gt for item in constraints if isinstance(item, annotated_types.Gt))
+    at_most = next(item.le for item in constraints if isinstance(item, annotated_types.Le))
+    # Hundredths at the finest: a percentage as people write it, and as YAML spells it without an exponent.
+    fractions = st.floats(max(above, 0.01), at_most, allow_nan=False, allow_infinity=False)
+    return st.one_of(st.integers(math.floor(above) + 1, math.floor(at_most)), fractions)
 
 
 @st.composite
@@ -188,7 +218,7 @@ def tenant_documents(draw, name: str | None = None) -> dict[str, Any]:
     maybe(draw, document, "retain_on_delete", draw(st.booleans()))
     stream = draw(stream_sections())
     maybe(draw, document, "stream", stream)
-    retention = document.get("stream", {}).get("retention_hours", 24)
+    retention = document.get("stream", {}).get("retention_hours", default("stream.retention_hours"))
     maybe(draw, document, "processing", draw(processing_sections(retention)))
     document["records"] = draw(records_sections())
     maybe(draw, document, "archive", draw(archive_sections()))
@@ -246,27 +276,10 @@ class InvalidFile:
         return f"tenants/{self.stem}.yaml"
 
 
-# (section, field, low, high): every bounded integer of the schema.
-RANGES = (
-    ("stream", "retention_hours", 24, 8760),
-    ("processing", "batch_size", 1, 10000),
-    ("processing", "batch_window_seconds", 0, 300),
-    ("processing", "parallelization_factor", 1, 10),
-    ("processing", "max_retries", 0, 10000),
-    ("processing", "max_record_age_seconds", 60, 604800),
-    ("processing", "memory_mb", 128, 10240),
-    ("processing", "timeout_seconds", 1, 900),
-    ("processing", "reserved_concurrency", 1, 1000),
-    ("records", "ttl_days", 1, 36500),
-    ("archive", "buffer_mb", 1, 128),
-    ("archive", "buffer_seconds", 60, 900),
-    ("archive", "expire_days", 1, 36500),
-    ("alarms", "iterator_age_seconds", 1, 604800),
-    ("alarms", "duration_percent_of_timeout", 1, 100),
-    ("alarms", "failure_queue_oldest_seconds", 60, 1209600),
-    ("alarms", "archive_freshness_seconds", 60, 86400),
-)
-INTEGER_FIELDS = tuple(f"{section}.{field}" for section, field, _, _ in RANGES)
+# The bounded integers whose out-of-range value is the file's only problem; `stream.shards` is one only in
+# a provisioned stream (`_shards_out_of_range`).
+RANGES = {path: bounds for path, bounds in SCHEMA_RANGES.items() if path != "stream.shards"}
+INTEGER_FIELDS = tuple(RANGES)
 BOOLEAN_FIELDS = (
     "retain_on_delete",
     "stream.enhanced_fan_out",
@@ -306,27 +319,30 @@ def _delete(document: dict[str, Any], dotted: str) -> None:
 
 def _valid_bounds(document: dict[str, Any]) -> None:
     """Keep the cross-field rules satisfied, so the mutation is the file's only problem."""
-    retention = document.get("stream", {}).get("retention_hours", 24)
-    document.setdefault("processing", {})["max_record_age_seconds"] = min(3600, retention * 3600)
+    retention = document.get("stream", {}).get("retention_hours", default("stream.retention_hours"))
+    age = default("processing.max_record_age_seconds")
+    document.setdefault("processing", {})["max_record_age_seconds"] = min(age, retention * 3600)
 
 
 def _out_of_range(draw, document):
-    section, field, low, high = draw(st.sampled_from(RANGES))
+    path = draw(st.sampled_from(INTEGER_FIELDS))
+    bounds = RANGES[path]
     excess = draw(st.one_of(st.integers(1, 1000), st.integers(10**6, 10**30)))
-    value = low - excess if draw(st.booleans()) else high + excess
-    if (section, field) == ("archive", "buffer_mb") and value < 1:
-        document.setdefault("archive", {})["format"] = "json"
-    if section == "stream":
+    value = bounds.low - excess if draw(st.booleans()) else bounds.high + excess
+    if path == "archive.buffer_mb" and value < bounds.low:
+        document.setdefault("archive", {})["format"] = "json"  # parquet's own minimum would be a second problem
+    if path.startswith("stream."):
         _valid_bounds(document)
-    _set(document, f"{section}.{field}", value)
-    return document, f"{section}.{field}"
+    _set(document, path, value)
+    return document, path
 
 
 def _shards_out_of_range(draw, document):
     excess = draw(st.integers(1, 10**20))
     stream = document.setdefault("stream", {})
     stream["mode"] = "provisioned"
-    stream["shards"] = draw(st.sampled_from((1 - excess, 500 + excess)))
+    shards = SCHEMA_RANGES["stream.shards"]
+    stream["shards"] = draw(st.sampled_from((shards.low - excess, shards.high + excess)))
     return document, "stream.shards"
 
 
@@ -356,7 +372,7 @@ def _wrong_type(draw, document):
 def _unknown_key(draw, document):
     section = draw(st.sampled_from(("", "stream", "processing", "records", "archive", "table", "alarms")))
     key = draw(st.from_regex(r"[a-z][a-z_]{0,14}", fullmatch=True))
-    model = config._model_at((section, key)) if section else config.TenantFile
+    model = model_at(TenantFile, (section, key)) if section else TenantFile
     known = {info.alias or name for name, info in model.model_fields.items()} | set(model.model_fields)
     if key in known:
         key = f"{key}_unknown"
@@ -366,7 +382,7 @@ def _unknown_key(draw, document):
 
 
 def _undeclared_template_field(draw, document):
-    declared = set(document["records"]["schema"]["properties"]) | set(config.TIME_BUCKETS)
+    declared = set(document["records"]["schema"]["properties"]) | set(BUCKETS)
     name = draw(FIELD_NAMES.filter(lambda candidate: candidate not in declared))
     key = draw(st.sampled_from(("partition_key", "sort_key")))
     document["records"][key] = f"x#{{{name}}}"
@@ -374,15 +390,18 @@ def _undeclared_template_field(draw, document):
 
 
 def _age_above_retention(draw, document):
-    retention = draw(st.integers(24, 167))
+    longest_age = SCHEMA_RANGES["processing.max_record_age_seconds"].high
+    retention = draw(within("stream.retention_hours", high=(longest_age - 1) // 3600))
     document.setdefault("stream", {})["retention_hours"] = retention
-    document.setdefault("processing", {})["max_record_age_seconds"] = draw(st.integers(retention * 3600 + 1, 604800))
+    age = draw(within("processing.max_record_age_seconds", low=retention * 3600 + 1))
+    document.setdefault("processing", {})["max_record_age_seconds"] = age
     return document, "processing.max_record_age_seconds"
 
 
 def _small_parquet_buffer(draw, document):
     archive = document.setdefault("archive", {})
-    archive.update({"enabled": True, "format": "parquet", "buffer_mb": draw(st.integers(1, 63))})
+    small = within("archive.buffer_mb", high=PARQUET_MIN_BUFFER_MB - 1)
+    archive.update({"enabled": True, "format": "parquet", "buffer_mb": draw(small)})
     return document, "archive.buffer_mb"
 
 
@@ -425,7 +444,7 @@ def _non_numeric_counter_or_version(draw, document):
 def _shards_without_provisioned(draw, document):
     stream = document.setdefault("stream", {})
     if draw(st.booleans()):
-        stream.update(mode="on_demand", shards=draw(st.integers(1, 500)))
+        stream.update(mode="on_demand", shards=draw(within("stream.shards")))
     else:
         stream["mode"] = "provisioned"
         stream.pop("shards", None)

@@ -14,6 +14,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import annotated_types
 import pytest
 import yaml
 from hypothesis import HealthCheck, assume, event, given, settings
@@ -24,6 +25,8 @@ from components import handler_env, naming
 from components.config import TenantFile, TenantFileError, parse_tenant, tenant_files
 from components.offline import evaluate
 from components.stack import StackSettings
+from components.tenant_fields import field_at
+from components.tenant_rules import MAX_USER_TAGS, TAG_KEY_LENGTH, TAG_VALUE_LENGTH
 from runtime.config import HandlerConfig
 from runtime.templates import BUCKETS
 
@@ -34,12 +37,31 @@ DOCUMENTS = {stem: yaml.safe_load(text) for stem, text in EXAMPLES.items()}
 FOREIGN_WORDS = ("Input should", "String should", "Value error", "validation error", "Traceback", "Error:")
 LONGEST_LINE = 500
 SWAPS = (None, True, False, 0, -1, 1.5, math.nan, math.inf, "", "text", "{", [], ["x"], {}, {"a": 1}, 2**64)
+
+
+def _max_length(path: str) -> int:
+    """The longest text the schema accepts for the field at `path`."""
+    return next(item.max_length for item in field_at(path).constraints if isinstance(item, annotated_types.MaxLen))
+
+
+DESCRIPTION_LENGTH = _max_length("description")
+TEMPLATE_LENGTH = _max_length("records.partition_key")
+LONGEST_TAG_KEY = TAG_KEY_LENGTH[1]
 # Bounds that are not integer ranges: (section or "" for the top level, field, values at and past them).
 OTHER_BOUNDS = (
     ("alarms", "error_rate_percent", (0, 0.001, 1, 100, 100.001, -1.5, math.nan, math.inf, -math.inf)),
-    ("", "description", ("", "x" * 256, "x" * 257)),
-    ("records", "partition_key", ("{x}" + "y" * 253, "{x}" + "y" * 254)),
-    ("", "tags", ({"k" * 128: "v"}, {"k" * 129: "v"}, {"k": "v" * 257}, {f"t{i}": "v" for i in range(48)})),
+    ("", "description", ("", "x" * DESCRIPTION_LENGTH, "x" * (DESCRIPTION_LENGTH + 1))),
+    ("records", "partition_key", ("{x}" + "y" * (TEMPLATE_LENGTH - 3), "{x}" + "y" * (TEMPLATE_LENGTH - 2))),
+    (
+        "",
+        "tags",
+        (
+            {"k" * LONGEST_TAG_KEY: "v"},
+            {"k" * (LONGEST_TAG_KEY + 1): "v"},
+            {"k": "v" * (TAG_VALUE_LENGTH + 1)},
+            {f"t{i}": "v" for i in range(MAX_USER_TAGS + 1)},
+        ),
+    ),
 )
 # Characters with a meaning in YAML, and some it refuses or reads as line breaks.
 YAML_CHARACTERS = tuple(":{}[],&*!|>'\"%@`#-?\t") + ("\x00", "\x85", "\u2028", "\ufeff", "\ud800", "\r")
@@ -116,7 +138,9 @@ def _rekey(draw, document):
 
 def _boundary(draw, document):
     if draw(st.booleans()):
-        name, field, low, high = draw(st.sampled_from(RANGES))
+        path = draw(st.sampled_from(tuple(RANGES)))
+        low, high = RANGES[path].low, RANGES[path].high
+        name, field = path.split(".")
         value = draw(st.sampled_from((low - 1, low, low + 1, high - 1, high, high + 1, 0, -1, 2**31, 2**63)))
     else:
         name, field, values = draw(st.sampled_from(OTHER_BOUNDS))
