@@ -19,7 +19,7 @@ import fastjsonschema
 from components import naming
 from components.meta_schema import json_problem, meta_schema_problem
 from components.problems import quote
-from runtime.config import EVENTS_COUNTER, RESERVED_ATTRIBUTES
+from runtime.settings import COUNTER_FIELDS_SEPARATOR, COUNTERS_RESERVED_ATTRIBUTES, RESERVED_ATTRIBUTES
 from runtime.templates import BUCKETS, KeyTemplate
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 NUMERIC_TYPES = {"integer", "number"}
 # A payload field named like an attribute the table and handler keep for themselves would collide with it.
 RESERVED_FIELDS = RESERVED_ATTRIBUTES
-COUNTERS_RESERVED_FIELDS = RESERVED_ATTRIBUTES | {EVENTS_COUNTER}
+COUNTERS_RESERVED_FIELDS = COUNTERS_RESERVED_ATTRIBUTES
 # AWS allows 50 user-defined tags per resource, keys of 1 to 128 characters that do not begin with `aws:`,
 # values of at most 256 (https://docs.aws.amazon.com/tag-editor/latest/userguide/reference.html); tributary
 # adds `naming.RESERVED_TAGS` itself.
@@ -167,14 +167,15 @@ def _field_type(schema: dict[str, Any], path: str) -> set[str]:
 def _field_name_problem(name: str) -> str | None:
     """Why the handler would read this field name differently from the file, if it would.
 
-    The handler trims each setting and reads `counters` as a comma-separated list (runtime/config.py).
+    The handler trims each setting and reads `counters` as a list split at COUNTER_FIELDS_SEPARATOR
+    (runtime/config.py).
     """
     if not name.strip():
         return "must name a field (got an empty name)"
     if name != name.strip():
         return f"must not start or end with spaces (got {name!r})"
-    if "," in name:
-        return f"must not contain ',' (got {name!r})"
+    if COUNTER_FIELDS_SEPARATOR in name:
+        return f"must not contain {COUNTER_FIELDS_SEPARATOR!r} (got {name!r})"
     return None
 
 
