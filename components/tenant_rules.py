@@ -38,7 +38,8 @@ AWS_TAG_LIMIT = 50
 MAX_USER_TAGS = AWS_TAG_LIMIT - len(naming.RESERVED_TAGS)
 TAG_KEY_LENGTH = (1, 128)
 TAG_VALUE_LENGTH = 256
-# Firehose refuses a buffer below 64 MiB when it converts to Parquet.
+# Firehose refuses a buffer below 64 MiB when it converts to Parquet ("Record format conversion":
+# https://docs.aws.amazon.com/firehose/latest/dev/record-format-conversion.html).
 PARQUET_MIN_BUFFER_MB = 64
 
 
