@@ -1,11 +1,14 @@
-"""Human-readable views of the offline plan."""
+"""Human-readable views: the offline plan, and the sandbox's progress and closing summary."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
-from rich.console import Console
+from rich import box
+from rich.console import Console, Group
 from rich.table import Table
+from rich.text import Text
 
 from components.offline import Evaluation, RegisteredResource
 
@@ -62,3 +65,61 @@ def plan(console: Console, evaluation: Evaluation) -> None:
     counts = Counter(r.tenant for r in evaluation.resources if r.tenant)
     summary = ", ".join(f"{tenant} {count}" for tenant, count in sorted(counts.items()))
     console.print(f"stack {evaluation.stack!r}: {len(grouped)} tenant(s), {sum(counts.values())} resources ({summary})")
+
+
+# --------------------------------------------------------------------------------- the sandbox
+
+# One vocabulary for the sandbox's live progress, its closing summary and `drain`: the label of each measure
+# and what it counts. The progress shows what the engines and the handler report so far; the summary adds
+# what is read back from the emulator.
+MEASURES = {
+    "mode": "the tenant's write mode (records.write)",
+    "produced": "records put on the stream",
+    "  resent": "of those, exact re-sends of an earlier record (duplicates)",
+    "  poison pills": "of those, records no retry can fix (not JSON, a field missing or mistyped)",
+    "processed": "records the function settled or the mapping gave up on (the four lines below add up to it)",
+    "  written": "records the function wrote to the table; a resent event is written again in events mode",
+    "  skipped": "records whose effect the table already held: a counted event, an older or equal version",
+    "  to failure queue": "poison pills the function sent to the failure queue",
+    "  given up": "records of batches the mapping gave up on (its on-failure destination)",
+    "iterator age": "how far behind the stream the function is",
+    "table items": "items in the table (dedupe markers left out)",
+    "failure messages": "messages in the failure queue: each poison pill once per delivery, and given-up batches",
+    "archived": "rows in the archive",
+    "archive errors": "records Firehose could not convert, kept under the archive's errors/ prefix",
+    "unaccounted": "produced records the emulator's state does not explain (0 in a correct run)",
+}
+CELL_PADDING = 3  # a simple table's column gap and padding, per column
+
+
+def measures_view(title: str, columns: dict[str, dict[str, str]], width: int) -> Group:
+    """Measures as rows and tenants as columns, split into as many tables as the width needs, so names and
+    numbers are never cut short (a log is often 80 columns wide). Each column maps measure labels to text;
+    a measure no column has is left out."""
+    labels = [label for label in MEASURES if any(label in values for values in columns.values())]
+    label_width = max((len(label) for label in labels), default=0) + CELL_PADDING
+    chunks: list[list[str]] = [[]]
+    used = label_width
+    for name, values in columns.items():
+        needed = max([len(name), *(len(value) for value in values.values())]) + CELL_PADDING
+        if chunks[-1] and used + needed > width:
+            chunks.append([])
+            used = label_width
+        chunks[-1].append(name)
+        used += needed
+    return Group(Text(title, no_wrap=False), *(_measures_table(labels, chunk, columns) for chunk in chunks))
+
+
+def _measures_table(labels: Sequence[str], names: Sequence[str], columns: dict) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("", no_wrap=True)
+    for name in names:
+        table.add_column(name, justify="right", no_wrap=True, overflow="fold")
+    for label in labels:
+        table.add_row(label, *(columns[name].get(label, "") for name in names))
+    return table
+
+
+def legend(labels: Sequence[str]) -> list[str]:
+    """`label: meaning` lines for the measures a view shows."""
+    return [f"{label.strip()}: {MEASURES[label]}" for label in labels if label in MEASURES]

@@ -3,106 +3,260 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.live import Live
-from rich.table import Table
 
+from cli import render
 from components.config import TenantFileError, load_tenant
 from components.naming import DEFAULT_STACK
+from components.stack import read_stack_file
 from sandbox import traffic
-from sandbox.deploy import Clients, DeployError, Deployment
+from sandbox.deploy import START_OVER, Clients, DeployError, Deployment, check_endpoint
 from sandbox.faults import FaultSpecError, parse_faults
-from sandbox.report import SessionReport, build_report, drain_summary
+from sandbox.report import SessionReport, TenantReport, build_report, drain_summary, processing_counts
 from sandbox.runner import Sandbox, SandboxOptions, partition_key_for
 
-app = typer.Typer(help="Run every tenant's pipeline on this machine against an AWS emulator.", no_args_is_help=False)
+HEARTBEAT_SECONDS = 10.0
+DEPLOYMENT_RECORD = Path(".sandbox") / "deployment.json"
+
+app = typer.Typer(
+    help="Run every tenant's pipeline on this machine against an AWS emulator. Alone, it runs a whole session: "
+    "deploy, produce, drain, report.",
+    epilog="The progress and the summary count in these words: " + "; ".join(render.legend(list(render.MEASURES))),
+    no_args_is_help=False,
+    # `sandbox` alone runs the session, so the subcommand is optional.
+    subcommand_metavar="[COMMAND [ARGS]...]",
+)
 out = Console()
+err = Console(stderr=True)
 
 
-def _progress_table(sandbox: Sandbox) -> Table:
-    table = Table(title="tributary sandbox", title_justify="left")
-    for column in (
-        "tenant",
-        "produced",
-        "processed",
-        "written",
-        "duplicates",
-        "stale",
-        "failure queue",
-        "iterator age",
-        "archived rows",
-    ):
-        table.add_column(column, justify="right" if column != "tenant" else "left")
+def package_version() -> str:
+    try:
+        return version("tributary")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+def _print_version(requested: bool) -> None:
+    if requested:
+        typer.echo(f"tributary {package_version()}")
+        raise typer.Exit()
+
+
+# --------------------------------------------------------------------------------- phases and progress
+
+
+def say(console: Console, text: str, style: str | None = None) -> None:
+    """One message: wrapped between words on a terminal, one unbroken line in a log (so grep finds it whole)."""
+    console.print(text, style=style, soft_wrap=not console.is_terminal, markup=False, highlight=False)
+
+
+class Phases:
+    """Named phases on the progress stream (deploy, produce, drain, report) and, when that stream is not a
+    terminal (a log, CI), a heartbeat line every `heartbeat` seconds, so a long phase is never silent."""
+
+    def __init__(self, console: Console, heartbeat: float) -> None:
+        self.console = console
+        self._heartbeat = heartbeat
+        self._name = ""
+        self._status: Callable[[], str] = lambda: ""
+        self._since = time.monotonic()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, name: str, detail: str, status: Callable[[], str] | None = None) -> None:
+        self._name, self._status, self._since = name, status or (lambda: ""), time.monotonic()
+        say(self.console, f"{name}: {detail}")
+
+    def done(self, detail: str) -> None:
+        elapsed = time.monotonic() - self._since
+        say(self.console, f"{self._name}: {detail} ({elapsed:.0f} s)")
+
+    def __enter__(self) -> Phases:
+        if not self.console.is_terminal:
+            self._thread = threading.Thread(target=self._beat, daemon=True, name="sandbox-heartbeat")
+            self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.quiet()
+
+    def quiet(self) -> None:
+        """No more heartbeats: what follows (stopping the workers and the emulator) is not a phase to watch."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self._heartbeat):
+            try:
+                status = self._status()
+            except Exception as error:  # noqa: BLE001 - a heartbeat never ends the session
+                status = f"(status unavailable: {error})"
+            elapsed = time.monotonic() - self._since
+            line = f"{self._name} {elapsed:.0f} s: {status or 'working'}"
+            say(self.console, line)
+
+
+def _progress_columns(sandbox: Sandbox) -> dict[str, dict[str, str]]:
+    columns = {}
     for name, run in sorted(sandbox.runs.items()):
-        stats = run.esm.stats
-        produced = len(run.manifest.records) if run.manifest else "…"
-        archived = run.firehose.stats.rows_archived if run.firehose else "-"
-        to_queue = int(sandbox.totals(name, "RecordsInvalid")) + stats.records_to_destination
-        table.add_row(
-            name,
-            str(produced),
-            str(stats.records_delivered),
-            str(int(sandbox.totals(name, "RecordsWritten"))),
-            str(int(sandbox.totals(name, "DuplicatesSkipped"))),
-            str(int(sandbox.totals(name, "StaleSkipped"))),
-            str(to_queue),
-            f"{stats.iterator_age_ms / 1000:.1f} s",
-            str(archived),
-        )
-    return table
+        counts = processing_counts(sandbox, run)
+        values = {
+            "produced": "producing" if counts.produced is None else str(counts.produced),
+            "processed": str(counts.processed),
+            "  written": str(counts.written),
+            "  skipped": str(counts.skipped),
+            "  to failure queue": str(counts.to_failure_queue),
+            "  given up": str(counts.given_up),
+            "iterator age": f"{counts.iterator_age_seconds:.1f} s",
+        }
+        if run.firehose is not None:
+            values |= {"archived": str(counts.archived), "archive errors": str(counts.archive_errors)}
+        columns[name] = values
+    return columns
 
 
-def _print_report(report: SessionReport) -> None:
-    table = Table(title="summary (read back from the emulator)", title_justify="left")
-    columns = ("tenant", "mode", "produced", "valid", "dups", "invalid", "items", "queue", "archived", "unaccounted")
-    for column in columns:
-        table.add_column(column, justify="left" if column in ("tenant", "mode") else "right")
-    for tenant in report.tenants:
-        counts = (
-            tenant.produced,
-            tenant.valid,
-            tenant.duplicates,
-            tenant.invalid,
-            tenant.table_items,
-            tenant.failure_messages,
-            tenant.archived_rows,
-            len(tenant.unaccounted),
-        )
-        table.add_row(tenant.tenant, tenant.write_mode, *(str(count) for count in counts))
-    out.print(table)
-    out.print(f"{report.produced} records in {report.seconds:.1f} s: {report.events_per_second:.0f} events/s processed")
-    for tenant in report.tenants:
-        out.print(f"{tenant.tenant}: alarms in ALARM: {', '.join(tenant.alarms_firing) or 'none'}", soft_wrap=True)
+def _producing(sandbox: Sandbox) -> str:
+    running = [name for name, run in sorted(sandbox.runs.items()) if run.manifest is None]
+    return f"{len(sandbox.runs) - len(running)} of {len(sandbox.runs)} tenants' producers done"
+
+
+def _draining(sandbox: Sandbox) -> str:
+    counts = [processing_counts(sandbox, run) for run in sandbox.runs.values()]
+    produced = sum(c.produced or 0 for c in counts)
+    archived = sum(c.archived + c.archive_errors for c in counts)
+    return f"processed {sum(c.processed for c in counts)} of {produced} records, archived {archived} of {produced}"
+
+
+def _run_session(sandbox: Sandbox, phases: Phases, timeout: float) -> bool:
+    options = sandbox.options
+    produce = (
+        f"{options.events} events per tenant ({options.duplicates_pct:g}% resent, {options.invalid_pct:g}% poison "
+        f"pills, {options.out_of_order_pct:g}% out of order"
+        + (f", at {options.rate:g}/s" if options.rate else ", as fast as the emulator takes them")
+        + ")"
+    )
+    drain = f"until every record is processed and archived (at most {timeout:.0f} s)"
+    if not phases.console.is_terminal:
+        phases.start("produce", produce, lambda: _producing(sandbox))
+        sandbox.produce()
+        phases.start("drain", drain, lambda: _draining(sandbox))
+        return sandbox.drain(timeout)
+    width = phases.console.width
+    with Live(console=phases.console, refresh_per_second=4, transient=True) as display:
+
+        def refresh() -> None:
+            display.update(render.measures_view("progress", _progress_columns(sandbox), width))
+
+        phases.start("produce", produce)
+        sandbox.produce(on_progress=refresh)
+        phases.start("drain", drain)
+        drained = sandbox.drain(timeout, on_progress=refresh)
+        refresh()
+    return drained
+
+
+# --------------------------------------------------------------------------------- the summary
+
+
+def _summary_columns(tenants: list[TenantReport]) -> dict[str, dict[str, str]]:
+    columns = {}
+    for tenant in tenants:
+        values = {
+            "mode": tenant.write_mode,
+            "produced": tenant.produced,
+            "  resent": tenant.duplicates,
+            "  poison pills": tenant.invalid,
+            "processed": tenant.processed,
+            "  written": tenant.written,
+            "  skipped": tenant.skipped,
+            "  to failure queue": tenant.to_failure_queue,
+            "  given up": tenant.given_up,
+            "table items": tenant.table_items,
+            "failure messages": tenant.failure_messages,
+        }
         if tenant.archive_location:
-            out.print(f"{tenant.tenant}: archive at {tenant.archive_location}", soft_wrap=True)
+            values |= {"archived": tenant.archived_rows, "archive errors": tenant.archive_errors}
+        values["unaccounted"] = len(tenant.unaccounted)
+        columns[tenant.tenant] = {label: str(value) for label, value in values.items()}
+    return columns
+
+
+def _print_alarms(console: Console, tenant: str, alarms: list[str], reasons: dict[str, str]) -> None:
+    if not alarms:
+        say(console, f"{tenant}: no alarm in ALARM")
+    for alarm in alarms:
+        say(console, f"{tenant}: {alarm} in ALARM: {reasons.get(alarm, '')}")
+
+
+def _print_report(console: Console, report: SessionReport) -> None:
+    console.print(render.measures_view("summary", _summary_columns(report.tenants), console.width))
+    console.print(f"{report.produced} records in {report.seconds:.1f} s: {report.events_per_second:.0f} events/s")
+    for tenant in report.tenants:
+        _print_alarms(console, tenant.tenant, tenant.alarms_firing, tenant.alarm_reasons)
+    for tenant in report.tenants:
+        if tenant.archive_location:
+            say(console, f"{tenant.tenant}: archive at {tenant.archive_location}")
     if report.query_hint:
-        out.print(report.query_hint, soft_wrap=True, markup=False)
+        console.print(report.query_hint, soft_wrap=True, markup=False)
     for tenant in report.tenants:
         for problem in tenant.unaccounted[:5]:
-            out.print(f"[red]{tenant.tenant}: unaccounted: {problem}[/red]", soft_wrap=True)
+            say(console, f"{tenant.tenant}: unaccounted: {problem}", style="red")
+
+
+# --------------------------------------------------------------------------------- the session
+
+
+ProjectOption = Annotated[Path, typer.Option("--project", help="The project folder (Pulumi.yaml, tenants/).")]
+StackOption = Annotated[str, typer.Option("--stack", "-s", help="The stack whose settings and tenants apply.")]
+TimeScaleOption = Annotated[
+    float,
+    typer.Option(min=0.001, max=1.0, help="Shrinks batching windows, retry backoffs and Firehose buffer intervals."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the summary as JSON, for machines.")]
 
 
 @app.callback(invoke_without_command=True)
 def run(
     ctx: typer.Context,
-    project: Annotated[Path, typer.Option("--project", help="The project folder.")] = Path("."),
-    stack: Annotated[str, typer.Option("--stack", "-s")] = DEFAULT_STACK,
-    endpoint_url: Annotated[str | None, typer.Option(help="An emulator already running (moto, LocalStack).")] = None,
+    project: ProjectOption = Path("."),
+    stack: StackOption = DEFAULT_STACK,
+    endpoint_url: Annotated[
+        str | None, typer.Option(help="An emulator already running (moto, LocalStack); default: start one.")
+    ] = None,
     tenant: Annotated[list[str] | None, typer.Option("--tenant", help="Only these tenants (repeatable).")] = None,
     events: Annotated[int, typer.Option(min=1, max=1_000_000, help="Events per tenant.")] = 1000,
     rate: Annotated[float, typer.Option(min=0, help="Events/s per tenant; 0 = as fast as possible.")] = 0.0,
     duplicates: Annotated[float, typer.Option(min=0, max=100, help="% of events sent twice.")] = 5.0,
     invalid: Annotated[float, typer.Option(min=0, max=100, help="% poison pills.")] = 2.0,
     out_of_order: Annotated[float, typer.Option("--out-of-order", min=0, max=100, help="% reordered.")] = 5.0,
-    faults: Annotated[str, typer.Option(help="throttle=PCT,crash=PCT")] = "",
-    time_scale: Annotated[float, typer.Option(min=0.001, max=1.0, help="Shrinks windows and buffer intervals.")] = 0.02,
+    faults: Annotated[
+        str, typer.Option(help="Injected faults: throttle=PCT (DynamoDB calls), crash=PCT (invocations).")
+    ] = "",
+    time_scale: TimeScaleOption = 0.02,
     seed: Annotated[int, typer.Option(help="Seed for traffic and faults.")] = 7,
     timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for the pipelines to drain.")] = 600.0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    heartbeat: Annotated[
+        float, typer.Option(min=0.1, help="Seconds between progress lines when the output is not a terminal.")
+    ] = HEARTBEAT_SECONDS,
+    as_json: JsonOption = False,
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_print_version, help="Print the version and exit."),
+    ] = False,
 ) -> None:
     """Deploy every tenant into an emulator, stream synthetic traffic through it, and account for every record."""
     if ctx.invoked_subcommand is not None:
@@ -123,70 +277,76 @@ def run(
         seed=seed,
         work_dir=project / ".sandbox",
     )
-    try:
+    # With --json, stdout carries the JSON alone; phases and heartbeats go to stderr.
+    progress = err if as_json else out
+    where = f"the emulator at {endpoint_url}" if endpoint_url else "an emulator of its own on 127.0.0.1"
+    with Phases(progress, heartbeat) as phases, _refusals():
+        if endpoint_url is not None:
+            check_endpoint(endpoint_url)
+        phases.start("deploy", f"stack {stack!r} into {where}", lambda: "creating each tenant's resources")
         with Sandbox(project, stack, options, endpoint_url=endpoint_url, tenants=tenant) as sandbox:
             if not sandbox.runs:
-                typer.echo(f"stack {stack!r} selects no tenants", err=True)
-                raise typer.Exit(1)
-            drained = _run_session(sandbox, timeout, live=not as_json)
+                _fail(f"stack {stack!r} selects no tenants")
+            phases.done(f"{len(sandbox.runs)} tenants deployed: {', '.join(sorted(sandbox.runs))}")
+            drained = _run_session(sandbox, phases, timeout)
+            phases.start(
+                "report",
+                "reading the table, the failure queue and the archive back from the emulator",
+                lambda: "reading",
+            )
             report = build_report(sandbox)
-    except TenantFileError as error:
-        for line in error.problems:
-            typer.echo(line, err=True)
-        raise typer.Exit(1) from None
-    except DeployError as error:
-        typer.echo(f"the emulator refused a resource: {error}", err=True)
-        raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        typer.echo("interrupted: the emulator and workers are stopped", err=True)
-        raise typer.Exit(130) from None
-    if as_json:
-        print(json.dumps(report.as_dict(), indent=1, sort_keys=True))
-    else:
-        _print_report(report)
+            phases.quiet()
+            # Printed before the workers and the emulator stop, which takes a while.
+            if as_json:
+                print(json.dumps(report.as_dict(), indent=1, sort_keys=True))
+            else:
+                _print_report(out, report)
     if not drained:
         typer.echo(f"the pipelines did not drain within {timeout:.0f} s", err=True)
     if not drained or report.unaccounted:
         raise typer.Exit(1)
 
 
-def _run_session(sandbox: Sandbox, timeout: float, live: bool) -> bool:
-    if not live:
-        sandbox.produce()
-        return sandbox.drain(timeout)
-    with Live(_progress_table(sandbox), console=out, refresh_per_second=4) as display:
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """Bad input and an unusable emulator end the command with their one-line reasons, never a traceback."""
+    try:
+        yield
+    except TenantFileError as error:
+        for line in error.problems:
+            typer.echo(line, err=True)
+        raise typer.Exit(1) from None
+    except DeployError as error:
+        _fail(str(error))
+    except KeyboardInterrupt:
+        typer.echo("interrupted: the emulator and workers are stopped", err=True)
+        raise typer.Exit(130) from None
 
-        def refresh() -> None:
-            display.update(_progress_table(sandbox))
 
-        sandbox.produce(on_progress=refresh)
-        drained = sandbox.drain(timeout, on_progress=refresh)
-        refresh()
-    return drained
+def _fail(message: str) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(1)
 
 
 # --------------------------------------------------------------------------------- longer sessions
-
-WorkDir = Annotated[Path, typer.Option("--project", help="The project folder.")]
 
 
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Loopback address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535)] = 4566,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 4566,
 ) -> None:
     """Run the emulator in the foreground (Ctrl-C stops it); point deploy/send/drain at it."""
-    import threading
-
     from sandbox.emulator import Emulator
 
     emulator = Emulator(host=host, port=port)
     try:
         url = emulator.start()
     except OSError as error:
-        typer.echo(f"cannot listen on {host}:{port}: {error.strerror or error}", err=True)
-        raise typer.Exit(1) from None
-    out.print(f"emulator listening on {url}; in another shell: tributary sandbox deploy --endpoint-url {url}")
+        _fail(f"cannot listen on {host}:{port}: {error.strerror or error}")
+    out.print(
+        f"emulator listening on {url}; in another shell: tributary sandbox deploy --endpoint-url {url}", soft_wrap=True
+    )
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
@@ -195,89 +355,114 @@ def serve(
         emulator.stop()
 
 
-def _fail(message: str) -> None:
-    typer.echo(message, err=True)
-    raise typer.Exit(1)
-
-
 @app.command()
 def deploy(
-    endpoint_url: Annotated[str, typer.Option(help="The emulator to deploy into.")],
-    project: WorkDir = Path("."),
-    stack: Annotated[str, typer.Option("--stack", "-s")] = DEFAULT_STACK,
+    endpoint_url: Annotated[str, typer.Option(help="The emulator to deploy into, e.g. http://127.0.0.1:4566.")],
+    project: ProjectOption = Path("."),
+    stack: StackOption = DEFAULT_STACK,
 ) -> None:
     """Deploy every tenant the stack selects into the emulator; `send` and `drain` use what it records."""
-    from components.stack import read_stack_file
     from sandbox.deploy import deploy as deploy_into
 
-    try:
+    with _refusals():
         deployment = deploy_into(project, stack, read_stack_file(project, stack), endpoint_url)
-    except TenantFileError as error:
-        _fail("\n".join(error.problems))
-    except DeployError as error:
-        _fail(f"the emulator refused a resource: {error}")
-    path = project / ".sandbox" / "deployment.json"
+    path = project / DEPLOYMENT_RECORD
     deployment.save(path)
-    (project / ".sandbox" / "positions.json").unlink(missing_ok=True)
+    (path.parent / "positions.json").unlink(missing_ok=True)
     for tenant in deployment.tenants():
         outputs = deployment.evaluation.outputs[tenant]
-        out.print(f"{tenant}: stream {outputs['stream_name']}, table {outputs['table_name']}")
-    out.print(f"recorded in {path}")
+        out.print(f"{tenant}: stream {outputs['stream_name']}, table {outputs['table_name']}", soft_wrap=True)
+    out.print(f"recorded in {path}", soft_wrap=True)
+
+
+def _numbered_lines(file: Path) -> list[tuple[int, bytes]]:
+    """(line number, bytes) of every non-blank line; numbers count blank lines too, as an editor shows them."""
+    return [(number, line) for number, line in enumerate(file.read_bytes().splitlines(), 1) if line.strip()]
 
 
 @app.command()
 def send(
     tenant: Annotated[str, typer.Argument(help="The tenant whose stream receives the events.")],
     file: Annotated[Path, typer.Option("--file", "-f", help="One event per line (JSON lines).")],
-    project: WorkDir = Path("."),
+    project: ProjectOption = Path("."),
 ) -> None:
     """Put each line of FILE on TENANT's stream, as is (invalid lines become poison pills)."""
-    try:
-        lines = [line for line in file.read_bytes().splitlines() if line.strip()]
-        deployment = Deployment.load(project / ".sandbox" / "deployment.json")
+    record_path = project / DEPLOYMENT_RECORD
+    with _refusals():
+        try:
+            lines = _numbered_lines(file)
+        except OSError as error:
+            _fail(f"{file}: cannot be read ({error.strerror or error})")
+        deployment = Deployment.load(record_path)
         if tenant not in deployment.tenants():
-            raise DeployError(f"{tenant}: not deployed (deployed: {', '.join(deployment.tenants()) or 'none'})")
-        tenant_file = load_tenant(project / "tenants" / f"{tenant}.yaml", deployment.evaluation.stack)
-    except OSError as error:
-        _fail(f"{file}: cannot be read ({error.strerror or error})")
-    except (DeployError, TenantFileError) as error:
-        _fail(str(error))
-    records = [
-        traffic.ProducedRecord(index=i, data=line, partition_key=partition_key_for(tenant_file, line, i), kind="given")
-        for i, line in enumerate(lines)
-    ]
-    kinesis = Clients(deployment.endpoint_url, deployment.region).kinesis
-    traffic.put_records(kinesis, deployment.evaluation.outputs[tenant]["stream_name"], records)
+            _fail(f"{tenant}: not deployed (deployed: {', '.join(deployment.tenants()) or 'none'})")
+        stack = deployment.evaluation.stack
+        tenant_file = load_tenant(project / read_stack_file(project, stack).tenants_dir / f"{tenant}.yaml", stack)
+        records = [
+            traffic.ProducedRecord(
+                index=n, data=line, partition_key=partition_key_for(tenant_file, line, n), kind="given"
+            )
+            for n, line in lines
+        ]
+        problems = [f"{file}:{r.index}: {problem}" for r in records if (problem := traffic.record_limit_problem(r))]
+        if problems:
+            _fail("\n".join([*problems, f"{file}: nothing sent"]))
+        deployment.check_live(record_path)
+        stream = deployment.evaluation.outputs[tenant]["stream_name"]
+        try:
+            traffic.put_records(Clients(deployment.endpoint_url, deployment.region).kinesis, stream, records)
+        except (ClientError, BotoCoreError, traffic.PutError) as error:
+            _fail(f"{tenant}: the emulator at {deployment.endpoint_url} refused the records ({error})")
     out.print(f"sent {len(records)} record(s) to {tenant}; `tributary sandbox drain` processes them")
 
 
 @app.command()
 def drain(
-    project: WorkDir = Path("."),
+    project: ProjectOption = Path("."),
     timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for the pipelines to drain.")] = 300.0,
-    time_scale: Annotated[float, typer.Option(min=0.001, max=1.0)] = 0.02,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    time_scale: TimeScaleOption = 0.02,
+    as_json: JsonOption = False,
 ) -> None:
     """Run every deployed mapping and delivery until all records sent so far are processed and archived."""
-    try:
-        deployment = Deployment.load(project / ".sandbox" / "deployment.json")
-        options = SandboxOptions(time_scale=time_scale, work_dir=project / ".sandbox")
-        with Sandbox(project, deployment.evaluation.stack, options, deployment.endpoint_url, None, deployment) as sb:
-            drained = sb.drain(timeout)
-            summary = drain_summary(sb)
-    except (DeployError, TenantFileError) as error:
-        _fail(str(error))
+    record_path = project / DEPLOYMENT_RECORD
+    with _refusals():
+        deployment = Deployment.load(record_path)
+        deployment.check_live(record_path)
+        options = SandboxOptions(time_scale=time_scale, work_dir=record_path.parent)
+        sandbox = Sandbox(project, deployment.evaluation.stack, options, deployment.endpoint_url, None, deployment)
+        try:
+            sandbox.start()
+        except (KeyError, ValueError, TypeError, ClientError, BotoCoreError) as error:
+            # The record names resources or settings the emulator or the engines cannot resume from.
+            message = f"cannot resume what it records ({type(error).__name__}: {error})"
+            raise DeployError(f"{record_path}: {message}; {START_OVER}") from None
+        try:
+            drained = sandbox.drain(timeout)
+            summary = drain_summary(sandbox)
+        finally:
+            sandbox.close()
     if as_json:
         print(json.dumps(summary, indent=1, sort_keys=True))
     else:
-        table = Table(title="drained (read back from the emulator)", title_justify="left")
-        for column in ("tenant", "processed now", "table items", "failure queue", "archived rows", "alarms in ALARM"):
-            table.add_column(column)
+        columns = {
+            row["tenant"]: {
+                label: str(row[key])
+                for label, key in (
+                    ("processed", "processed"),
+                    ("  written", "written"),
+                    ("  skipped", "skipped"),
+                    ("  to failure queue", "to_failure_queue"),
+                    ("  given up", "given_up"),
+                    ("table items", "table_items"),
+                    ("failure messages", "failure_messages"),
+                    ("archived", "archived_rows"),
+                    ("archive errors", "archive_errors"),
+                )
+            }
+            for row in summary["tenants"]
+        }
+        out.print(render.measures_view("this drain (read back from the emulator)", columns, out.width))
         for row in summary["tenants"]:
-            table.add_row(
-                *(str(row[key]) for key in ("tenant", "processed", "table_items", "failure_messages", "archived_rows")),
-                ", ".join(row["alarms_firing"]) or "none",
-            )
-        out.print(table)
+            _print_alarms(out, row["tenant"], row["alarms_firing"], row["alarm_reasons"])
     if not drained:
         _fail(f"the pipelines did not drain within {timeout:.0f} s")

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from components.offline import Evaluation, FabricatingMocks, RegisteredResource, evaluate
 from components.packaging import RUNTIME_DIR
@@ -427,7 +430,59 @@ RUN_BY_SANDBOX = ("aws:lambda/eventSourceMapping:EventSourceMapping",)
 
 
 class DeployError(Exception):
-    """Raised when the emulator refuses a resource; names the resource and the emulator's message."""
+    """Raised when the sandbox cannot deploy or use a deployment: the emulator refuses a resource (named,
+    with the emulator's message), nothing listens at its URL, or `.sandbox/deployment.json` is unusable."""
+
+
+# How long `check_endpoint` waits for a TCP connection: loopback answers at once, so a wait means nothing is there.
+CONNECT_TIMEOUT_SECONDS = 3.0
+START_OVER = (
+    "start an emulator and run `tributary sandbox deploy --endpoint-url URL` again, or delete .sandbox/ to start over"
+)
+
+
+def _address(endpoint_url: str) -> tuple[str, int] | None:
+    """(host, port) of an http(s) URL, or None if it is not one."""
+    parts = urlsplit(endpoint_url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts.hostname, port
+
+
+def _unreachable(endpoint_url: str) -> str | None:
+    """Why nothing can be reached at `endpoint_url` (a malformed URL, or no TCP listener), or None."""
+    address = _address(endpoint_url)
+    if address is None:
+        return "not an emulator URL; expected http://HOST:PORT, e.g. http://127.0.0.1:4566"
+    try:
+        socket.create_connection(address, timeout=CONNECT_TIMEOUT_SECONDS).close()
+    except OSError as error:
+        return f"nothing is listening there ({error.strerror or error})"
+    return None
+
+
+def check_endpoint(endpoint_url: str) -> None:
+    """Raise DeployError unless something accepts connections at `endpoint_url` (checked before any AWS call,
+    so an unreachable emulator is one clear line instead of one refusal per resource)."""
+    problem = _unreachable(endpoint_url)
+    if problem and _address(endpoint_url) is None:
+        raise DeployError(f"{endpoint_url}: {problem}")
+    if problem:
+        raise DeployError(
+            f"{endpoint_url}: {problem}; start an emulator there (`tributary sandbox serve`), "
+            "or leave out --endpoint-url and the sandbox starts its own"
+        )
+
+
+def refused(errors: list[str]) -> DeployError:
+    """One line for the emulator's refusals: the first in full, then how many more (each is in the first's shape)."""
+    more = f" (and {len(errors) - 1} more resources refused)" if len(errors) > 1 else ""
+    first = " ".join(errors[0].split())  # botocore's messages may span lines
+    return DeployError(f"the emulator refused a resource: {first}{more}")
 
 
 class EmulatorMocks(FabricatingMocks):
@@ -480,29 +535,80 @@ class Deployment:
 
     @classmethod
     def load(cls, path: Path) -> Deployment:
+        """Read what `save` wrote; DeployError (saying how to start over) for a missing, foreign or damaged file."""
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise DeployError(f"{path}: nothing deployed yet; run `tributary sandbox deploy` first") from None
-        except ValueError as error:
-            raise DeployError(f"{path}: not a deployment record ({error})") from None
-        evaluation = Evaluation(
-            stack=document["stack"],
-            resources=[RegisteredResource(**resource) for resource in document["resources"]],
-            outputs=document["outputs"],
-        )
+        except (OSError, ValueError) as error:
+            raise DeployError(f"{path}: not a deployment record ({error}); {START_OVER}") from None
+        problem = _record_problem(document)
+        if problem:
+            raise DeployError(f"{path}: not a deployment record ({problem}); {START_OVER}")
+        try:
+            resources = [RegisteredResource(**resource) for resource in document["resources"]]
+        except TypeError as error:
+            raise DeployError(f"{path}: not a deployment record (a resource {error}); {START_OVER}") from None
+        evaluation = Evaluation(stack=document["stack"], resources=resources, outputs=document["outputs"])
         return cls(endpoint_url=document["endpoint_url"], region=document["region"], evaluation=evaluation)
+
+    def check_live(self, path: Path) -> None:
+        """Raise DeployError unless the emulator at `endpoint_url` still holds every tenant's stream: a stopped
+        emulator, or a new one at the same URL (moto keeps nothing across restarts), both need a new deploy."""
+        url = self.endpoint_url
+        again = f"deploy again (`tributary sandbox deploy --endpoint-url {url}`), or delete .sandbox/ to start over"
+        problem = _unreachable(url)
+        if problem:
+            raise DeployError(
+                f"{path}: records a deployment at {url}: {problem}; start the emulator there, then {again}"
+            )
+        kinesis = Clients(url, self.region).kinesis
+        for tenant in self.tenants():
+            outputs = self.evaluation.outputs.get(tenant)
+            stream = outputs.get("stream_name") if isinstance(outputs, dict) else None
+            if not isinstance(stream, str):
+                raise DeployError(f"{path}: not a deployment record (no stream for {tenant}); {START_OVER}")
+            try:
+                kinesis.describe_stream_summary(StreamName=stream)
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code", "an error")
+                raise DeployError(
+                    f"{path}: the emulator at {url} answers {code} for tenant {tenant}'s stream {stream}: "
+                    f"it was restarted since the deploy; {again}"
+                ) from None
+            except BotoCoreError as error:
+                raise DeployError(f"{path}: the emulator at {url} cannot be used ({error}); {again}") from None
+
+
+# The fields `Deployment.save` writes, with their JSON types.
+_RECORD_FIELDS = {"endpoint_url": str, "region": str, "stack": str, "outputs": dict, "resources": list}
+
+
+def _record_problem(document: Any) -> str | None:
+    """What makes `document` something other than a deployment record, or None."""
+    if not isinstance(document, dict):
+        return f"a JSON {type(document).__name__}, not an object"
+    missing = [name for name in _RECORD_FIELDS if name not in document]
+    if missing:
+        return f"missing {', '.join(missing)}"
+    for name, kind in _RECORD_FIELDS.items():
+        if not isinstance(document[name], kind):
+            return f"{name} is not a JSON {'string' if kind is str else 'object' if kind is dict else 'array'}"
+    if not all(isinstance(resource, dict) for resource in document["resources"]):
+        return "resources holds something other than objects"
+    return None
 
 
 def deploy(project_dir: Path, stack: str, settings: StackSettings, endpoint_url: str) -> Deployment:
     """Apply the program to the emulator at `endpoint_url`. Raises DeployError or TenantFileError."""
+    check_endpoint(endpoint_url)
     mocks = EmulatorMocks(endpoint_url, settings.region)
     try:
         evaluation = evaluate(project_dir, stack, settings, mocks=mocks)
     except Exception as error:
         if mocks.errors:
-            raise DeployError("; ".join(mocks.errors)) from error
+            raise refused(mocks.errors) from error
         raise
     if mocks.errors:
-        raise DeployError("; ".join(mocks.errors))
+        raise refused(mocks.errors)
     return Deployment(endpoint_url=endpoint_url, region=settings.region, evaluation=evaluation)

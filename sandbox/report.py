@@ -1,17 +1,21 @@
-"""The sandbox's closing account, read back from the emulator's state, not from the engines' counters.
+"""The sandbox's accounts: how far each pipeline got while it runs, and the closing account, read back
+from the emulator's state, not from the engines' counters.
 
 Every produced record must be accounted for by what the emulator holds:
 
 - a valid record (or a duplicate of one) by its effect in the tenant's table: `events` an item under
   its key, `latest` its entity at the highest version produced, `counters` each key's sums over unique
   events;
-- a poison pill by exactly one message about it in the failure queue;
+- a poison pill by a message about it in the failure queue (one per delivery that settled it);
 - any record by a batch the event source mapping gave up on (its on-failure destination holds the
-  batch's shard and sequence range);
+  batch's shard and sequence range). Such a batch may have written some of its records and sent some of
+  its poison pills before it was given up: those effects are allowed, not required;
 - and every record, valid or not, by a row (or an error record) in the archive.
 
 Keys are computed with the handler's own pure functions from the function's own environment, so the
-check knows where each record must land without trusting the handler's counters.
+check knows where each record must land without trusting the handler's counters. Each alarm in ALARM
+comes with the reason this session gives it (poison pills, injected faults, a backlog), so a red alarm
+is never left unexplained.
 """
 
 from __future__ import annotations
@@ -27,14 +31,50 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from runtime.config import HandlerConfig
+from runtime.config import EVENTS_COUNTER, HandlerConfig
 from runtime.exceptions import PermanentRecordError
-from runtime.records import decode_user_record
+from runtime.records import DEDUPE_PREFIX, decode_user_record
 from runtime.types import RecordSource
+from runtime.writers import MARKER_SORT_KEY
+from sandbox.observe import AlarmState
 from sandbox.runner import Sandbox, TenantRun
 from sandbox.specs import arn_resource, arn_service
 
-DEDUPE_PREFIX = "dedupe#"
+
+@dataclass(frozen=True)
+class ProcessingCounts:
+    """How far one tenant's pipeline got, from the engines and the handler's own metrics, in the words the
+    closing account uses too. Each record the function settles is counted once, by the invocation that settled
+    it (a crashed or timed-out one reports nothing), so `processed` is exactly the sum of its parts."""
+
+    produced: int | None  # None while the producers are still putting records
+    written: int  # records the function wrote to the table (a resent event is written again in `events` mode)
+    skipped: int  # records whose effect the table already held: a counted event, or an older or equal version
+    to_failure_queue: int  # poison pills the function sent to the failure queue
+    given_up: int  # records of batches the mapping gave up on (its on-failure destination, or dropped)
+    iterator_age_seconds: float
+    archived: int  # rows Firehose wrote to the archive
+    archive_errors: int  # records Firehose could not convert (under the error prefix)
+
+    @property
+    def processed(self) -> int:
+        return self.written + self.skipped + self.to_failure_queue + self.given_up
+
+
+def processing_counts(sandbox: Sandbox, run: TenantRun) -> ProcessingCounts:
+    """The live counts of one tenant, safe to call while the engines run."""
+    mapping = run.esm.stats
+    delivery = run.firehose.stats if run.firehose is not None else None
+    return ProcessingCounts(
+        produced=len(run.manifest.records) if run.manifest is not None else None,
+        written=int(sandbox.totals(run.name, "RecordsWritten")),
+        skipped=int(sandbox.totals(run.name, "DuplicatesSkipped") + sandbox.totals(run.name, "StaleSkipped")),
+        to_failure_queue=int(sandbox.totals(run.name, "RecordsInvalid")),
+        given_up=mapping.records_to_destination + mapping.records_dropped,
+        iterator_age_seconds=mapping.iterator_age_ms / 1000,
+        archived=delivery.rows_archived if delivery else 0,
+        archive_errors=delivery.conversion_failures if delivery else 0,
+    )
 
 
 @dataclass
@@ -45,6 +85,13 @@ class TenantReport:
     valid: int = 0
     duplicates: int = 0
     invalid: int = 0
+    # What the function and the mapping did (ProcessingCounts at the end of the session).
+    processed: int = 0
+    written: int = 0
+    skipped: int = 0
+    to_failure_queue: int = 0
+    given_up: int = 0
+    # What the emulator holds.
     table_items: int = 0
     failure_messages: int = 0
     poison_pills_in_queue: int = 0
@@ -54,6 +101,7 @@ class TenantReport:
     archive_errors: int = 0
     archive_location: str = ""
     alarms_firing: list[str] = field(default_factory=list)
+    alarm_reasons: dict[str, str] = field(default_factory=dict)  # alarm -> why it is red in this session
     unaccounted: list[str] = field(default_factory=list)
 
 
@@ -168,7 +216,12 @@ def _number(attribute: dict[str, Any] | None) -> Decimal:
 
 
 class _Expectations:
-    """What the table must hold, built record by record from the handler's own key functions."""
+    """What the table must hold, built record by record from the handler's own key functions.
+
+    `add` takes a record whose effect is required. `allow` takes a record of a batch the mapping gave up
+    on: the handler may have written it before the batch was given up (an invocation that ran out of time
+    reports the rest of its batch for retry after writing other keys), so its effect is allowed, not
+    required, and the table may hold it or not, but nothing else."""
 
     def __init__(self, config: HandlerConfig):
         self.config = config
@@ -177,8 +230,14 @@ class _Expectations:
         self.sums: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
         self.sum_sources: dict[tuple[str, str], list[int]] = defaultdict(list)
         self._counted_events: set[str] = set()
-        # Keys a batch the mapping gave up on may have written before it gave up: allowed, not required.
         self.allowed: set[tuple[str, str]] = set()
+        self._allowed_versions: dict[tuple[str, str], set[Decimal]] = defaultdict(set)
+        # counters: event id -> (key, its contributions, producing index), counted only if its marker exists
+        self._allowed_events: dict[str, tuple[tuple[str, str], dict[str, Decimal], int]] = {}
+
+    def _contributions(self, decoded: Any) -> dict[str, Decimal]:
+        values = {name: Decimal(str(decoded.parsed.get(name, 0) or 0)) for name in self.config.counter_fields}
+        return {**values, EVENTS_COUNTER: Decimal(1)}
 
     def add(self, decoded: Any, index: int) -> None:
         key = (decoded.pk, decoded.sk)
@@ -191,21 +250,45 @@ class _Expectations:
                 self.latest[key] = (version, index)
         elif decoded.event_id not in self._counted_events:
             self._counted_events.add(decoded.event_id)
-            for name in self.config.counter_fields:
-                self.sums[key][name] += Decimal(str(decoded.parsed.get(name, 0) or 0))
-            self.sums[key]["events"] += 1
-            self.sum_sources[key].append(index)
+            self._count(key, self._contributions(decoded), index)
+
+    def allow(self, decoded: Any, index: int) -> None:
+        key = (decoded.pk, decoded.sk)
+        self.allowed.add(key)
+        if self.config.write_mode == "latest":
+            self._allowed_versions[key].add(Decimal(str(decoded.parsed[self.config.version_field])))
+        elif self.config.write_mode == "counters":
+            self._allowed_events.setdefault(decoded.event_id, (key, self._contributions(decoded), index))
+
+    def _count(self, key: tuple[str, str], contributions: dict[str, Decimal], index: int) -> None:
+        for name, value in contributions.items():
+            self.sums[key][name] += value
+        self.sum_sources[key].append(index)
+
+    def _count_allowed_events(self, items: dict[tuple[str, str], dict[str, Any]]) -> None:
+        """An allowed event counts where its dedupe marker says it was counted: the marker and the sums are
+        written in one transaction, so the marker is the table's own record of which events it holds."""
+        for event_id, (key, contributions, index) in self._allowed_events.items():
+            if event_id not in self._counted_events and (DEDUPE_PREFIX + event_id, MARKER_SORT_KEY) in items:
+                self._counted_events.add(event_id)
+                self._count(key, contributions, index)
 
     def missing(self, items: dict[tuple[str, str], dict[str, Any]]) -> list[tuple[int, str]]:
         """(producing index, what is wrong) for every expected effect the table lacks."""
         problems: list[tuple[int, str]] = []
+        self._count_allowed_events(items)
         for key, index in self.event_keys.items():
             if key not in items:
                 problems.append((index, f"no item {key}"))
         for key, (version, index) in self.latest.items():
             stored = items.get(key, {}).get(self.config.version_field)
-            if _number(stored) != version:
+            newer_allowed = {v for v in self._allowed_versions.get(key, ()) if v > version}
+            if _number(stored) != version and _number(stored) not in newer_allowed:
                 problems.append((index, f"{key} holds version {stored} instead of {version}"))
+        for key, versions in self._allowed_versions.items():
+            stored = items.get(key, {}).get(self.config.version_field)
+            if key not in self.latest and stored is not None and _number(stored) not in versions:
+                problems.append((-1, f"{key} holds version {stored}, which no produced record has"))
         for key, sums in self.sums.items():
             for name, expected in sums.items():
                 stored = _number(items.get(key, {}).get(name))
@@ -286,19 +369,18 @@ def account_tenant(sandbox: Sandbox, run: TenantRun) -> TenantReport:
             decoded = decode_user_record(_source_of(record, run, arrivals), record.data, config)
         except PermanentRecordError:
             report.invalid += 1
-            if given_up_record:
-                continue  # the destination describes its batch
             payload = base64.b64encode(record.data).decode()
             explained_pills.add((record.sequence_number, payload))
             found = pill_payloads.get((record.sequence_number, payload), 0)
             # Once per delivery: a batch redelivered after a crash reports its pills again (same shard
-            # and sequence number, so consumers can tell).
-            if found == 0:
+            # and sequence number, so consumers can tell). A pill in a batch the mapping gave up on is
+            # described by the destination's record, and may also be in the queue from an earlier delivery.
+            if found == 0 and not given_up_record:
                 report.unaccounted.append(f"poison pill #{record.index} is not in the failure queue")
             report.pill_redeliveries += max(0, found - 1)
             continue
         if given_up_record:
-            expectations.allowed.add((decoded.pk, decoded.sk))
+            expectations.allow(decoded, record.index)
         else:
             expectations.add(decoded, record.index)
     report.unaccounted += [
@@ -325,12 +407,12 @@ def build_report(sandbox: Sandbox) -> SessionReport:
     tenants = []
     for run in sorted(sandbox.runs.values(), key=lambda r: r.name):
         report = account_tenant(sandbox, run)
-        prefix = run.tenant.tenant + "-"
-        report.alarms_firing = sorted(
-            state.name.removeprefix(f"{run.name}-{sandbox.stack}-")
-            for state in sandbox.alarm_states
-            if state.state == "ALARM" and state.name.startswith(prefix)
-        )
+        counts = processing_counts(sandbox, run)
+        report.processed, report.written, report.skipped = counts.processed, counts.written, counts.skipped
+        report.to_failure_queue, report.given_up = counts.to_failure_queue, counts.given_up
+        for suffix, state in sorted(firing_alarms(sandbox, run).items()):
+            report.alarms_firing.append(suffix)
+            report.alarm_reasons[suffix] = explain_alarm(suffix, state, AlarmContext(sandbox, run, report))
         tenants.append(report)
     seconds = time.time() - sandbox.started.timestamp()
     hint = ""
@@ -344,29 +426,162 @@ def build_report(sandbox: Sandbox) -> SessionReport:
     return SessionReport(tenants=tenants, seconds=seconds, query_hint=hint)
 
 
+# --------------------------------------------------------------------------------- alarms, explained
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+def firing_alarms(sandbox: Sandbox, run: TenantRun) -> dict[str, AlarmState]:
+    """The tenant's alarms in ALARM, by the suffix the program names them with (`iterator-age`, ...)."""
+    suffixes = {
+        resource.inputs.get("name"): resource.name.removeprefix(f"{run.name}-alarm-")
+        for resource in run.resources
+        if resource.type == ALARM
+    }
+    return {suffixes[s.name]: s for s in sandbox.alarm_states if s.state == "ALARM" and s.name in suffixes}
+
+
+@dataclass
+class AlarmContext:
+    """What a session knows about why an alarm fired: its options, the tenant's engines and its account."""
+
+    sandbox: Sandbox
+    run: TenantRun
+    report: TenantReport
+
+    def lambda_total(self, metric: str) -> float:
+        """The session's sum of one of Lambda's metrics for the tenant's function."""
+        sink = self.sandbox.sink
+        function = ("FunctionName", self.run.mapping.function.name)
+        totals = list(sink.totals.items()) if sink is not None else []
+        return sum(v for (ns, name, dims), v in totals if ns == "AWS/Lambda" and name == metric and function in dims)
+
+    @property
+    def crash_pct(self) -> float:
+        return self.sandbox.options.faults.crash_pct
+
+
+def _why_failure_queue(state: AlarmState, ctx: AlarmContext) -> str:
+    report = ctx.report
+    parts = [f"{report.poison_pills_in_queue} messages for the {report.invalid} poison pills in the traffic"]
+    if report.invalid:
+        parts[0] += f" (--invalid {ctx.sandbox.options.invalid_pct:g}%)"
+    if report.pill_redeliveries:
+        parts.append(f"{report.pill_redeliveries} of them sent again by batches delivered again after a crash")
+    given_up = report.failure_messages - report.poison_pills_in_queue
+    if given_up:
+        parts.append(f"{given_up} for batches the mapping gave up on")
+    expected = "expected: " if report.invalid and not given_up else ""
+    return expected + "; ".join(parts)
+
+
+def _why_given_up(state: AlarmState, ctx: AlarmContext) -> str:
+    report, mapping = ctx.report, ctx.run.mapping
+    causes = _failure_causes(ctx)
+    return (
+        f"{report.given_up} records in {report.batches_given_up} batches ran out of retries ({mapping.max_retries}) "
+        f"or age and went to the on-failure destination instead of the table{': ' + causes if causes else ''}"
+    )
+
+
+def _failure_causes(ctx: AlarmContext) -> str:
+    """What made invocations fail or return part of their batch in this session, as far as it can tell."""
+    workers, mapping = ctx.run.workers.stats, ctx.run.esm.stats
+    timeout = ctx.run.mapping.function.timeout_seconds
+    causes = []
+    if ctx.crash_pct:
+        causes.append(f"--faults crash={ctx.crash_pct:g} kills that share of invocations")
+    if workers.timeouts:
+        causes.append(f"{workers.timeouts} invocations ran past the {timeout} s timeout on this machine")
+    partial = mapping.failed_batches - mapping.function_errors
+    if partial:
+        causes.append(
+            f"{partial} invocations returned part of their batch for retry (throttled writes, or too little of "
+            f"the {timeout} s left: this machine and its emulator are slower than Lambda and DynamoDB)"
+        )
+    return "; ".join(causes)
+
+
+def _why_error_rate(state: AlarmState, ctx: AlarmContext) -> str:
+    errors, invocations = ctx.lambda_total("Errors"), ctx.lambda_total("Invocations")
+    causes = _failure_causes(ctx) or "see the function's log " + str(ctx.run.log_path)
+    return f"{errors:.0f} of {invocations:.0f} invocations failed ({state.value or 0:.1f}%): {causes}"
+
+
+def _why_duration(state: AlarmState, ctx: AlarmContext) -> str:
+    function = ctx.run.mapping.function
+    throttled = ctx.sandbox.options.faults.throttle_pct
+    backoff = f", and --faults throttle={throttled:g} makes the handler back off and retry" if throttled else ""
+    return (
+        f"the slowest invocation took {(state.value or 0) / 1000:.1f} s of the {function.timeout_seconds} s timeout: "
+        f"every tenant's DynamoDB calls go through one emulator that answers one request at a time, much slower "
+        f"than DynamoDB, for batches of up to {ctx.run.mapping.batch_size} records{backoff}"
+    )
+
+
+def _why_iterator_age(state: AlarmState, ctx: AlarmContext) -> str:
+    options = ctx.sandbox.options
+    waited = f"records waited up to {(state.value or 0) / 1000:.0f} s before the function got to them"
+    if options.rate > 0:
+        return f"{waited}: the function processes fewer than --rate {options.rate:g} events/s on this machine"
+    return (
+        f"{waited}: the producers put all {options.events} events at once (--rate 0), faster than the function "
+        "gets through them on this machine; --rate R paces them"
+    )
+
+
+def _why_throttles(state: AlarmState, ctx: AlarmContext) -> str:
+    return (
+        f"invocations waited for one of the function's {ctx.run.workers.max_workers} execution environments "
+        "(its reserved concurrency)"
+    )
+
+
+# Why an alarm is red in a sandbox session, from what the session knows; any other alarm shows its own reason.
+ALARM_REASONS = {
+    "failure-queue-depth": _why_failure_queue,
+    "failed-batches": _why_given_up,
+    "dropped-events": _why_given_up,
+    "error-rate": _why_error_rate,
+    "duration": _why_duration,
+    "iterator-age": _why_iterator_age,
+    "throttles": _why_throttles,
+}
+
+
+def explain_alarm(suffix: str, state: AlarmState, ctx: AlarmContext) -> str:
+    explain = ALARM_REASONS.get(suffix)
+    return explain(state, ctx) if explain else state.reason
+
+
 def drain_summary(sandbox: Sandbox) -> dict[str, Any]:
-    """What a `drain` did and what the emulator now holds, per tenant (no producer to account against)."""
+    """What a `drain` did and what the emulator now holds, per tenant (no producer to account against), in the
+    closing account's words."""
     clients = sandbox.clients
     rows = []
     for name, run in sorted(sandbox.runs.items()):
+        counts = processing_counts(sandbox, run)
         items = scan_table(clients.dynamodb, run.outputs["table_name"])
         bucket = run.outputs.get("archive_bucket")
-        archived, _errors = archive_counts(clients.s3, bucket) if bucket else (0, 0)
+        archived, errors = archive_counts(clients.s3, bucket) if bucket else (0, 0)
         attributes = clients.sqs.get_queue_attributes(
             QueueUrl=run.outputs["failure_queue_url"], AttributeNames=["ApproximateNumberOfMessages"]
         )["Attributes"]
+        firing = firing_alarms(sandbox, run)
         rows.append(
             {
                 "tenant": name,
-                "processed": run.esm.stats.records_delivered,
+                "processed": counts.processed,
+                "written": counts.written,
+                "skipped": counts.skipped,
+                "to_failure_queue": counts.to_failure_queue,
+                "given_up": counts.given_up,
                 "table_items": sum(1 for pk, _ in items if not pk.startswith(DEDUPE_PREFIX)),
                 "failure_messages": int(attributes["ApproximateNumberOfMessages"]),
                 "archived_rows": archived,
-                "alarms_firing": sorted(
-                    s.name.removeprefix(f"{name}-{sandbox.stack}-")
-                    for s in sandbox.alarm_states
-                    if s.state == "ALARM" and s.name.startswith(f"{name}-")
-                ),
+                "archive_errors": errors,
+                "alarms_firing": sorted(firing),
+                "alarm_reasons": {suffix: state.reason for suffix, state in sorted(firing.items())},
             }
         )
     return {"tenants": rows}

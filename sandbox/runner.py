@@ -209,6 +209,7 @@ class Sandbox:
         self.clients: Clients | None = None
         self.sink: MetricSink | None = None
         self._observer: threading.Thread | None = None
+        self._observe_lock = threading.Lock()
         self._stop = threading.Event()
         self.alarm_states: list[AlarmState] = []
         self._resuming = False
@@ -426,27 +427,29 @@ class Sandbox:
 
     def observe(self) -> None:
         """Collect metrics: the handlers' EMF, queue depths; put them into the emulator's CloudWatch."""
-        if self.sink is None or self.clients is None:
-            return
-        for run in self.runs.values():
-            for datum in run.emf.read():
-                self.sink.add(datum)
-            if run.log_delivery is not None:
-                run.log_delivery.deliver()
-            url = run.outputs.get("failure_queue_url")
-            if url:
-                attributes = self.clients.sqs.get_queue_attributes(
-                    QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
-                )["Attributes"]
-                queue_name = url.rsplit("/", 1)[1]
-                self.sink.metric_hook("AWS/SQS")(
-                    "ApproximateNumberOfMessagesVisible",
-                    float(attributes["ApproximateNumberOfMessages"]),
-                    {"QueueName": queue_name},
-                )
-        # Metrics are best effort: the emulator may be shutting down under us.
-        with contextlib.suppress(Exception):
-            self.sink.flush()
+        # The observer thread and drain() both call this: one at a time, so each log line is read and counted once.
+        with self._observe_lock:
+            if self.sink is None or self.clients is None:
+                return
+            for run in self.runs.values():
+                for datum in run.emf.read():
+                    self.sink.add(datum)
+                if run.log_delivery is not None:
+                    run.log_delivery.deliver()
+                url = run.outputs.get("failure_queue_url")
+                if url:
+                    attributes = self.clients.sqs.get_queue_attributes(
+                        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+                    )["Attributes"]
+                    queue_name = url.rsplit("/", 1)[1]
+                    self.sink.metric_hook("AWS/SQS")(
+                        "ApproximateNumberOfMessagesVisible",
+                        float(attributes["ApproximateNumberOfMessages"]),
+                        {"QueueName": queue_name},
+                    )
+            # Metrics are best effort: the emulator may be shutting down under us.
+            with contextlib.suppress(Exception):
+                self.sink.flush()
 
     def _notify(self, states: list[AlarmState]) -> None:
         """CloudWatch publishes an alarm's change to ALARM to its actions, as the service itself: the topic

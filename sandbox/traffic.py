@@ -31,6 +31,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+# PutRecords' limits: 500 records and 5 MiB per call; a record's data (before base64) plus its partition key at
+# most the stream's maximum record size, 1 MiB unless the stream was raised to more (the program never does);
+# partition keys of 1 to 256 characters. Sources:
+# https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html (quotas and limits),
+# https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecordsRequestEntry.html (data + key <= 1 MiB),
+# https://docs.aws.amazon.com/streams/latest/dev/large-records.html (1 MiB is every stream's default maximum).
+KINESIS_QUOTAS_PAGE = "https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html"
 MAX_RECORDS_PER_CALL = 500
 MAX_BYTES_PER_CALL = 5 * 1024 * 1024
 MAX_BYTES_PER_RECORD = 1024 * 1024
@@ -369,11 +376,29 @@ def generate(
 # --------------------------------------------------------------------------- putting
 
 
-def _check_limits(record: ProducedRecord) -> None:
+class PutError(RuntimeError):
+    """Raised by `put_records` when the stream keeps refusing some records after every retry."""
+
+
+def record_limit_problem(record: ProducedRecord) -> str | None:
+    """Why Kinesis would refuse `record` whatever the retries (its size or its partition key), or None."""
     if not 1 <= len(record.partition_key) <= MAX_PARTITION_KEY_LENGTH:
-        raise ValueError(f"record {record.index}: partition key must be 1..256 characters")
-    if len(record.data) + len(record.partition_key.encode()) > MAX_BYTES_PER_RECORD:
-        raise ValueError(f"record {record.index}: data and partition key exceed Kinesis's 1 MiB record limit")
+        return (
+            f"partition key of {len(record.partition_key)} characters; Kinesis takes 1 to 256 ({KINESIS_QUOTAS_PAGE})"
+        )
+    size = len(record.data) + len(record.partition_key.encode())
+    if size > MAX_BYTES_PER_RECORD:
+        return (
+            f"{size:,} bytes with its partition key, over Kinesis's record limit of 1 MiB ({MAX_BYTES_PER_RECORD:,} "
+            f"bytes, {KINESIS_QUOTAS_PAGE}); split the event or store its bulk elsewhere and send a reference"
+        )
+    return None
+
+
+def _check_limits(record: ProducedRecord) -> None:
+    problem = record_limit_problem(record)
+    if problem:
+        raise ValueError(f"record {record.index}: {problem}")
 
 
 def chunks(records: list[ProducedRecord], max_records: int = MAX_RECORDS_PER_CALL) -> list[list[ProducedRecord]]:
@@ -413,7 +438,7 @@ def _put_call(kinesis: Any, stream: str, batch: list[ProducedRecord], manifest: 
         manifest.retried_entries += len(failed)
         pending = failed
         time.sleep(min(0.05 * 2**attempt, 2.0))
-    raise RuntimeError(f"{len(pending)} records still failing after {MAX_PUT_ATTEMPTS} PutRecords attempts")
+    raise PutError(f"{len(pending)} records still failing after {MAX_PUT_ATTEMPTS} PutRecords attempts")
 
 
 def put_records(kinesis: Any, stream: str, records: list[ProducedRecord], rate: float = 0.0) -> Manifest:
