@@ -56,7 +56,7 @@ def process_batch(
         first_failed = min(first_failed, min(to_send[i].source.batch_index for i in unsent))
 
     result = BatchResult(batch_item_failures=_reported(records, first_failed))
-    _count(result, valid, report, len(failures), first_failed)
+    _count(result, valid, report, failures, first_failed)
     result.queued = [f for i, f in enumerate(to_send) if i not in unsent and f.source.batch_index < first_failed]
     result.failures_queued = len(result.queued)
     arrivals = [float(r["kinesis"].get("approximateArrivalTimestamp") or 0) for r in records]
@@ -76,10 +76,18 @@ def _reported(records: list[Mapping[str, Any]], first_failed: int) -> list[str]:
 
 
 def _count(
-    result: BatchResult, valid: list[DecodedRecord], report: WriteReport, invalid: int, first_failed: int
+    result: BatchResult,
+    valid: list[DecodedRecord],
+    report: WriteReport,
+    failures: list[RecordFailure],
+    first_failed: int,
 ) -> None:
-    result.received = len(valid) + invalid - len(report.rejected)
-    result.invalid = invalid
+    result.received = len(valid) + len(failures) - len(report.rejected)
+    # A failure at or after the first reported record is not settled by this delivery: Lambda delivers it
+    # again, and it is counted then, once.
+    settled = sum(1 for failure in failures if failure.source.batch_index < first_failed)
+    result.invalid = settled
+    result.transient += len(failures) - settled
     result.retries = report.retries
     for position, outcome in report.outcomes.items():
         if valid[position].source.batch_index >= first_failed:

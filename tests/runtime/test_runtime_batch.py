@@ -114,3 +114,13 @@ def test_batch_empty_event_is_success():
         {"Records": []}, config(), ScriptedWriter([Outcome.WRITTEN]), ScriptedSink(), Deadline.after(1)
     )
     assert result.response() == {"batchItemFailures": []}
+
+
+def test_batch_counts_a_pill_after_the_first_transient_failure_only_when_it_is_settled():
+    """A pill behind a transient failure is reported for redelivery, not queued: counting it as invalid now
+    would count it twice, once per delivery."""
+    records = build(["valid", "pill"])
+    sink = ScriptedSink()
+    result = process_batch(event(records), config(), ScriptedWriter([Outcome.TRANSIENT]), sink, Deadline.after(1))
+    assert result.response() == {"batchItemFailures": [{"itemIdentifier": "1000"}, {"itemIdentifier": "1001"}]}
+    assert (result.invalid, result.failures_queued, result.transient) == (0, 0, 2)
