@@ -201,7 +201,8 @@ def _use_statement(use: KeyUse, principals: list[str], region: str, account_id: 
         # A grant only for the AWS resource being created, never one a person could use. KMS sends this key
         # only with grant requests, so the grant is a statement of its own.
         condition["Bool"] = {"kms:GrantIsForAWSResource": "true"}
-    if principals == [_root(account_id)]:
+    if len(principals) == 1 and principals[0].endswith(f":iam::{account_id}:root"):
+        # The account delegates to IAM: only its own callers, whatever their IAM policies say of other keys.
         condition["StringEquals"]["kms:CallerAccount"] = account_id
     return {
         "Sid": use.sid,
@@ -219,10 +220,6 @@ def _split_grant(use: KeyUse) -> list[KeyUse]:
         return [use]
     others = tuple(action for action in use.actions if action != "kms:CreateGrant")
     return [replace(use, actions=others), replace(use, sid=f"{use.sid}Grant", actions=("kms:CreateGrant",))]
-
-
-def _root(account_id: str, partition: str = "aws") -> str:
-    return f"arn:{partition}:iam::{account_id}:root"
 
 
 def key_policy(arns: KeyPolicyArns) -> dict:
