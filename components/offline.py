@@ -280,10 +280,21 @@ def evaluate(
             root = pulumi.runtime.get_root_resource()
             outputs = loop.run_until_complete(_resolve(getattr(root, "outputs", {})))
         finally:
+            _cancel_pending(loop)
             runtime_settings.ROOT.set(None)
             asyncio.set_event_loop(None)
             loop.close()
     return Evaluation(stack=stack, resources=list(mocks.resources), outputs=outputs)
+
+
+def _cancel_pending(loop: asyncio.AbstractEventLoop) -> None:
+    """A program that failed part-way leaves the engine's RPC tasks pending: cancel them, so closing the loop
+    does not leave asyncio to report each one as "destroyed but pending" when the process exits."""
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 async def _resolve(value: Any) -> Any:
