@@ -5,7 +5,6 @@ from __future__ import annotations
 import fnmatch
 
 import pytest
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pipeline_spec import PROJECT_ROOT, Evaluated
