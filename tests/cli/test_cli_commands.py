@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from strategies import InvalidFile, invalid_files
-from typer.testing import CliRunner
 
 from cli.main import app
 
@@ -20,20 +18,6 @@ INVOCATIONS = settings(
     max_examples=min(50, max(25, settings().max_examples)),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.large_base_example],
 )
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
-def project(tmp_path) -> Path:
-    """A copy of the repository's project: stack files and the example tenants."""
-    for stack_file in PROJECT_ROOT.glob("Pulumi*.yaml"):
-        shutil.copy(stack_file, tmp_path)
-    shutil.copytree(PROJECT_ROOT / "tenants", tmp_path / "tenants")
-    return tmp_path
 
 
 def test_cli_validate_accepts_the_example_tenants(runner):

@@ -25,11 +25,6 @@ RECORD = Path(".sandbox") / "deployment.json"
 STARTING_OVER = "or delete .sandbox/ to start over"
 
 
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
 def _project(root: Path, tenants_dir: str = "tenants", tenants: str = '["*"]') -> Path:
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(PROJECT_ROOT / "Pulumi.yaml", root / "Pulumi.yaml")

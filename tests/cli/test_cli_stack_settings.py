@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from cli.main import app
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
-def project(tmp_path) -> Path:
-    """A copy of the repository's project: stack files and the example tenants."""
-    for stack_file in PROJECT_ROOT.glob("Pulumi*.yaml"):
-        shutil.copy(stack_file, tmp_path)
-    shutil.copytree(PROJECT_ROOT / "tenants", tmp_path / "tenants")
-    return tmp_path
 
 
 def _problems(result) -> list[str]:
