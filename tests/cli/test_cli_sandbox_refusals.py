@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -136,7 +137,10 @@ def test_cli_sandbox_deploy_reports_refused_resources_in_one_short_line(project)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, lines
     assert lines[0].startswith("the emulator refused a resource: ") and "more resources refused" in lines[0], lines
-    assert lines[0].count("not an AWS emulator") == 1 and len(lines[0]) < 400, lines[0]
+    # The first refusal in full, naming one resource: which one the engine registers first varies, and so
+    # does how its protocol renders the stub's answer (JSON message, XML parse error, S3's "Bad Request").
+    named = re.findall(r"\baws:[a-z0-9]+/[A-Za-z0-9]+:[A-Za-z0-9]+ ", lines[0])
+    assert len(named) == 1 and len(lines[0]) < 400, lines[0]
 
 
 # --------------------------------------------------------------------------------- damaged or stale state
