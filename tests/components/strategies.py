@@ -25,8 +25,9 @@ from runtime.templates import BUCKETS
 
 
 def _derives_valid_names(tenant: str) -> bool:
-    """No '--' (it separates tenant, stack and part in AWS names) and no prefix S3 reserves for buckets."""
-    return naming.SEPARATOR not in tenant and not tenant.startswith(naming.S3_BUCKET.reserved_prefixes)
+    """Every name derived on the dev stack follows AWS's rules (`naming.name_problems` says which do not: a
+    `--` in the tenant, or a bucket that would begin with a reserved prefix, as tenant `xn` would: `xn--dev--`)."""
+    return not list(naming.name_problems(tenant, "dev"))
 
 
 TENANT_NAMES = st.from_regex(r"[a-z][a-z0-9-]{1,23}", fullmatch=True).filter(_derives_valid_names)
