@@ -21,9 +21,9 @@ from access.proof import Policies, ProofReport, prove
 from access.recorder import CallLog
 from components.offline import evaluate
 from components.stack import read_stack_file
-from sandbox.emulator import Emulator
-from sandbox.faults import parse_faults
-from sandbox.runner import Sandbox, SandboxOptions
+from sandbox.engines.emulator import Emulator
+from sandbox.engines.faults import parse_faults
+from sandbox.session.runner import Sandbox, SandboxOptions
 
 # Traffic for every path a healthy pipeline takes: writes per mode, poison pills to the failure queue and to
 # Firehose's error output (and so its error log), DynamoDB throttling retried inside the handler, alarms that fire.

@@ -77,8 +77,8 @@ def bench_imports() -> list[str]:
 
 
 def bench_sandbox(events: int = 600) -> list[str]:
-    from sandbox.report import build_report
-    from sandbox.runner import Sandbox, SandboxOptions
+    from sandbox.session.report import build_report
+    from sandbox.session.runner import Sandbox, SandboxOptions
 
     lines = []
     for tenant in ("sensors", "orders", "clicks"):

@@ -20,11 +20,11 @@ from cli import render
 from components.config import TenantFileError, load_tenant
 from components.naming import DEFAULT_STACK
 from components.stack import read_stack_file
-from sandbox import traffic
-from sandbox.deploy import START_OVER, Clients, DeployError, Deployment, check_endpoint
-from sandbox.faults import FaultSpecError, parse_faults
-from sandbox.report import SessionReport, TenantReport, build_report, drain_summary, processing_counts
-from sandbox.runner import Sandbox, SandboxOptions, partition_key_for
+from sandbox.engines.faults import FaultSpecError, parse_faults
+from sandbox.session import traffic
+from sandbox.session.deploy import START_OVER, Clients, DeployError, Deployment, check_endpoint
+from sandbox.session.report import SessionReport, TenantReport, build_report, drain_summary, processing_counts
+from sandbox.session.runner import Sandbox, SandboxOptions, partition_key_for
 
 HEARTBEAT_SECONDS = 10.0
 DEPLOYMENT_RECORD = Path(".sandbox") / "deployment.json"
@@ -337,7 +337,7 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 4566,
 ) -> None:
     """Run the emulator in the foreground (Ctrl-C stops it); point deploy/send/drain at it."""
-    from sandbox.emulator import Emulator
+    from sandbox.engines.emulator import Emulator
 
     emulator = Emulator(host=host, port=port)
     try:
@@ -362,7 +362,7 @@ def deploy(
     stack: StackOption = DEFAULT_STACK,
 ) -> None:
     """Deploy every tenant the stack selects into the emulator; `send` and `drain` use what it records."""
-    from sandbox.deploy import deploy as deploy_into
+    from sandbox.session.deploy import deploy as deploy_into
 
     with _refusals():
         deployment = deploy_into(project, stack, read_stack_file(project, stack), endpoint_url)

@@ -18,7 +18,7 @@ import typer
 from typer.testing import CliRunner
 
 from cli.sandbox import app
-from sandbox.emulator import Emulator, client
+from sandbox.engines.emulator import Emulator, client
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NOBODY = "http://127.0.0.1:1"  # a privileged port nothing listens on

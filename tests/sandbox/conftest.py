@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sandbox_helpers import PROJECT_ROOT, REGION, unique
 
-from sandbox import emulator
-from sandbox.emulator import Emulator
-from sandbox.specs import FunctionSpec
-from sandbox.workers import FunctionWorkers
+from sandbox.engines import emulator
+from sandbox.engines.emulator import Emulator
+from sandbox.engines.specs import FunctionSpec
+from sandbox.engines.workers import FunctionWorkers
 
 
 @pytest.fixture(scope="session")

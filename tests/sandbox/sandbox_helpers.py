@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from sandbox import emulator
-from sandbox.specs import FunctionSpec, MappingSpec
+from sandbox.engines import emulator
+from sandbox.engines.specs import FunctionSpec, MappingSpec
 
 PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
 REGION = "us-east-1"

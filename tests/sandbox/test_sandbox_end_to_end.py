@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.faults import parse_faults
-from sandbox.report import archive_counts, build_report, read_queue, scan_table
-from sandbox.runner import Sandbox, SandboxOptions
+from sandbox.engines.faults import parse_faults
+from sandbox.session.report import archive_counts, build_report, read_queue, scan_table
+from sandbox.session.runner import Sandbox, SandboxOptions
 
 PROJECT = Path(__file__).resolve().parents[2]
 EVENTS = 240

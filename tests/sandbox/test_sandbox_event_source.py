@@ -11,8 +11,8 @@ import time
 import pytest
 from sandbox_helpers import function_spec, mapping_spec, put
 
-from sandbox.event_source import EventSourceMapping, first_failed_index
-from sandbox.workers import InvocationResult
+from sandbox.engines.event_source import EventSourceMapping, first_failed_index
+from sandbox.engines.workers import InvocationResult
 
 FAILURE_RECORD_KEYS = {"requestContext", "responseContext", "version", "timestamp", "KinesisBatchInfo"}
 BATCH_INFO_KEYS = {
@@ -221,7 +221,7 @@ def test_partial_response_empty_is_success(response):
 
 
 def _records(count):
-    from sandbox.event_source import StreamRecord
+    from sandbox.engines.event_source import StreamRecord
 
     return [StreamRecord("shardId-000000000000", str(i + 1), "k", b"x", 0.0) for i in range(count)]
 

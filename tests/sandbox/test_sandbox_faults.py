@@ -11,7 +11,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from sandbox_helpers import function_spec
 
-from sandbox.faults import FaultInjector, FaultPlan, FaultSpecError, parse_faults
+from sandbox.engines.faults import FaultInjector, FaultPlan, FaultSpecError, parse_faults
 
 
 def test_faults_parse_percentages():

@@ -14,8 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 from sandbox_helpers import put
 
-from sandbox.firehose import ConversionError, FirehoseDelivery, convert_record, evaluate_prefix
-from sandbox.specs import DeliverySpec
+from sandbox.engines.firehose import ConversionError, FirehoseDelivery, convert_record, evaluate_prefix
+from sandbox.engines.specs import DeliverySpec
 
 COLUMNS = [
     ("event_id", "string"),

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from sandbox.faults import parse_faults
-from sandbox.report import build_report, read_queue
-from sandbox.runner import Sandbox, SandboxOptions
+from sandbox.engines.faults import parse_faults
+from sandbox.session.report import build_report, read_queue
+from sandbox.session.runner import Sandbox, SandboxOptions
 
 PROJECT = Path(__file__).resolve().parents[2]
 

@@ -8,8 +8,8 @@ import threading
 from pathlib import Path
 from types import SimpleNamespace
 
-from sandbox.observe import EmfReader, MetricSink
-from sandbox.runner import Sandbox, SandboxOptions
+from sandbox.engines.observe import EmfReader, MetricSink
+from sandbox.session.runner import Sandbox, SandboxOptions
 
 LINES = 2000
 CALLERS = 8

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sandbox.traffic import FieldHints, ProducedRecord, TrafficOptions, chunks, generate, produce
+from sandbox.session.traffic import FieldHints, ProducedRecord, TrafficOptions, chunks, generate, produce
 
 SCHEMA = {
     "type": "object",

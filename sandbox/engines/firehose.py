@@ -36,9 +36,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sandbox import emulator
-from sandbox.polling import PollingEngine
-from sandbox.specs import DeliverySpec, arn_resource, stream_name
+from sandbox.engines import emulator
+from sandbox.engines.polling import PollingEngine
+from sandbox.engines.specs import DeliverySpec, arn_resource, stream_name
 
 MetricHook = Callable[[str, float, dict[str, str]], None]
 METRIC_UNITS = {

@@ -36,9 +36,9 @@ from runtime.exceptions import PermanentRecordError
 from runtime.records import DEDUPE_PREFIX, decode_user_record
 from runtime.types import RecordSource
 from runtime.writers import MARKER_SORT_KEY
-from sandbox.observe import AlarmState
-from sandbox.runner import Sandbox, TenantRun
-from sandbox.specs import arn_resource, arn_service
+from sandbox.engines.observe import AlarmState
+from sandbox.engines.specs import arn_resource, arn_service
+from sandbox.session.runner import Sandbox, TenantRun
 
 
 @dataclass(frozen=True)

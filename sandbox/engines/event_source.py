@@ -36,10 +36,10 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from sandbox import emulator
-from sandbox.polling import PollingEngine
-from sandbox.specs import MappingSpec, arn_account, arn_resource, arn_service, stream_name
-from sandbox.workers import InvocationResult, worker_concurrency
+from sandbox.engines import emulator
+from sandbox.engines.polling import PollingEngine
+from sandbox.engines.specs import MappingSpec, arn_account, arn_resource, arn_service, stream_name
+from sandbox.engines.workers import InvocationResult, worker_concurrency
 
 MetricHook = Callable[[str, float, dict[str, str]], None]
 METRIC_UNITS = {

@@ -26,16 +26,16 @@ from access.recorder import CallLog, record_client
 from components.config import TEMPLATE_FIELD, TIME_BUCKETS, TenantFile, load_tenants, tenant_files
 from components.offline import RegisteredResource
 from components.stack import StackSettings, read_stack_file
-from sandbox import traffic
-from sandbox.deploy import Clients, DeployError, Deployment, deploy
-from sandbox.emulator import Emulator
-from sandbox.emulator import client as emulator_client
-from sandbox.event_source import EventSourceMapping
-from sandbox.faults import FaultPlan
-from sandbox.firehose import FirehoseDelivery
-from sandbox.observe import AlarmEvaluator, AlarmState, EmfReader, LogDelivery, MetricSink
-from sandbox.specs import DeliverySpec, FunctionSpec, MappingSpec
-from sandbox.workers import FunctionWorkers, worker_concurrency
+from sandbox.engines.emulator import Emulator
+from sandbox.engines.emulator import client as emulator_client
+from sandbox.engines.event_source import EventSourceMapping
+from sandbox.engines.faults import FaultPlan
+from sandbox.engines.firehose import FirehoseDelivery
+from sandbox.engines.observe import AlarmEvaluator, AlarmState, EmfReader, LogDelivery, MetricSink
+from sandbox.engines.specs import DeliverySpec, FunctionSpec, MappingSpec
+from sandbox.engines.workers import FunctionWorkers, worker_concurrency
+from sandbox.session import traffic
+from sandbox.session.deploy import Clients, DeployError, Deployment, deploy
 
 FUNCTION = "aws:lambda/function:Function"
 MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"

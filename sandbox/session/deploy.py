@@ -28,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from components.offline import Evaluation, FabricatingMocks, RegisteredResource, evaluate
 from components.packaging import RUNTIME_DIR
 from components.stack import StackSettings
-from sandbox.emulator import DUMMY_CREDENTIALS
+from sandbox.engines.emulator import DUMMY_CREDENTIALS
 
 EMULATOR_ACCOUNT = "123456789012"  # moto's default account
 # AWS API spellings that a plain camelCase -> PascalCase change gets wrong.

@@ -30,8 +30,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.faults import FaultPlan
-from sandbox.specs import FunctionSpec
+from sandbox.engines.faults import FaultPlan
+from sandbox.engines.specs import FunctionSpec
 
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024  # Lambda's synchronous response payload limit
 DEFAULT_INIT_TIMEOUT_SECONDS = 30.0  # Lambda allows 10 s; a spawned interpreter on a busy laptop needs more
@@ -199,7 +199,7 @@ def worker_main(conn: Any, config: WorkerConfig) -> None:
     if config.code_root not in sys.path:
         sys.path.insert(0, config.code_root)
 
-    from sandbox import faults
+    from sandbox.engines import faults
 
     if config.call_log and config.role_arn:
         from access.recorder import record_process
