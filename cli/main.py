@@ -13,8 +13,8 @@ from cli import render
 from cli.sandbox import app as sandbox_app
 from components.config import TenantFileError, expand_tenant_paths, load_tenants, tenant_files
 from components.naming import DEFAULT_STACK
+from components.new_tenant import new_tenant_file
 from components.stack import read_named_stack, read_stack_file
-from components.templates import new_tenant_file
 
 app = typer.Typer(
     help="Tributary: one real-time data pipeline per tenant file.",

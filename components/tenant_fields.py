@@ -4,7 +4,7 @@
 and description, all taken from the pydantic models in `tenant_schema.py`. The README's "Tenant file
 reference" is `reference_block()` (a test holds the README to it; `python -m components.tenant_fields`
 prints it), the starting file `tributary new` writes is rendered from the same records
-(`components/templates.py`), and the tests draw values from `integer_ranges()`.
+(`components/new_tenant.py`), and the tests draw values from `integer_ranges()`.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from components import naming
 from components.config import TenantFileError, parse_tenant
-from components.templates import new_tenant_file
+from components.new_tenant import new_tenant_file
 
 NAMES = settings(max_examples=max(300, settings().max_examples))
 # Tenant and stack names as their own patterns allow them, `--` included: the naming rules decide.

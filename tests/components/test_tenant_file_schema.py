@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from components.config import parse_tenant
-from components.templates import SET_IN_STARTER, new_tenant_file
+from components.new_tenant import SET_IN_STARTER, new_tenant_file
 from components.tenant_fields import documented_fields, integer_ranges
 from components.tenant_schema import Processing, Range
 
