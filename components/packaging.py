@@ -1,12 +1,14 @@
 """The shared handler's deployment package: `runtime/` as is, plus its few vendored dependencies.
 
-boto3 comes with the Lambda runtime and Powertools with its public layer; what neither has (the KPL
-deaggregator and its protobuf, fastjsonschema) is installed for arm64 into build/lambda-deps by
-`make package`.
+The handler's dependencies are the `handler` extra in pyproject.toml. boto3 comes with the Lambda runtime
+and Powertools with its public layer; the rest (the KPL deaggregator and its protobuf, fastjsonschema) is
+installed for arm64 into build/lambda-deps by `make package`.
 """
 
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 
 import pulumi
@@ -14,8 +16,21 @@ import pulumi
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RUNTIME_DIR = PROJECT_ROOT / "runtime"
 DEPENDENCIES_DIR = PROJECT_ROOT / "build" / "lambda-deps"
-# Installed by `make package`; kept here so the Makefile and the check below agree.
-VENDORED = ("aws-kinesis-agg==1.2.3", "fastjsonschema==2.22.3")
+# Provided in Lambda without packaging: boto3 by the Python runtime, Powertools by its public layer.
+PROVIDED_IN_LAMBDA = frozenset({"boto3", "aws-lambda-powertools"})
+
+
+def _distribution(requirement: str) -> str:
+    return re.split(r"[\[=<>!~ ;]", requirement, maxsplit=1)[0].lower()
+
+
+def vendored_requirements(pyproject: Path = PROJECT_ROOT / "pyproject.toml") -> tuple[str, ...]:
+    """The `handler` extra less what Lambda provides: what `make package` installs beside runtime/."""
+    extras = tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"]
+    return tuple(r for r in extras["handler"] if _distribution(r) not in PROVIDED_IN_LAMBDA)
+
+
+VENDORED = vendored_requirements()
 
 
 class PackageNotBuilt(Exception):
