@@ -1,0 +1,1 @@
+"""Day-two tools: cost, query, failures and redrive for the tenants a stack deploys."""
