@@ -503,17 +503,12 @@ OPERATIONS: dict[tuple[str, str], Resolver] = {
     ("cloudwatch", "GetMetricData"): _everywhere("cloudwatch:GetMetricData"),
     ("cloudwatch", "GetMetricStatistics"): _everywhere("cloudwatch:GetMetricStatistics"),
     ("cloudwatch", "DescribeAlarms"): _describe_alarms,
-    ("cloudwatch", "SetAlarmState"): _on(
-        "cloudwatch:SetAlarmState", lambda params, where: _alarm(params["AlarmName"], where)
-    ),
+    ("cloudwatch", "SetAlarmState"): _on("cloudwatch:SetAlarmState", _named_alarm),
     # X-Ray: SOURCES["xray"]; neither action has a resource type.
     ("xray", "PutTraceSegments"): _everywhere("xray:PutTraceSegments"),
     ("xray", "PutTelemetryRecords"): _everywhere("xray:PutTelemetryRecords"),
     # KMS: SOURCES["kms"]; keyless operations take "*", the others are resolved by SERVICE_WIDE.
-    **{
-        ("kms", operation): _everywhere(f"kms:{operation}")
-        for operation in ("CreateKey", "GenerateRandom", "ListAliases", "ListKeys")
-    },
+    **{("kms", operation): _everywhere(f"kms:{operation}") for operation in KEYLESS_KMS_OPERATIONS},
     # Lambda: SOURCES["lambda"]; the Invoke operation is authorized by lambda:InvokeFunction.
     ("lambda", "Invoke"): _on("lambda:InvokeFunction", _function),
 }

@@ -277,13 +277,6 @@ def alarm_specs(tenant: TenantFile, names: TenantNames) -> list[AlarmSpec]:
     ]
 
 
-@dataclass
-class Alarms:
-    topic: aws.sns.Topic
-    alarms: list[aws.cloudwatch.MetricAlarm]
-    dashboard: aws.cloudwatch.Dashboard
-
-
 def create_topic(ctx: PipelineContext, key_arn) -> aws.sns.Topic:
     name = ctx.tenant.tenant
     topic = aws.sns.Topic(

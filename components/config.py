@@ -10,7 +10,6 @@ turning pydantic's errors into lines is `problems.py`'s. The names other modules
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -92,10 +91,10 @@ def parse_tenant(text: str, source: str, stack: str = naming.DEFAULT_STACK) -> T
         raise TenantFileError([f"{source}: the file is empty; `tributary new NAME` writes a starting file"])
     if not isinstance(data, dict):
         raise TenantFileError([f"{source}: must be a mapping of fields (got a {_kind(data)})"])
+    # No RecursionError to catch here: the YAML reader refuses nesting before validation could recurse that
+    # deep (a schema's depth is bounded by the file's, and the file's by `tenant_yaml`).
     try:
         tenant = TenantFile.model_validate(data)
-    except RecursionError:
-        raise TenantFileError([f"{source}: records.schema: nested too deeply"]) from None
     except ValidationError as error:
         problems = [*problems_from_validation(error, TenantFile), *_refused_file_problems(data, source, stack)]
         raise TenantFileError(_lines(source, problems)) from None
@@ -117,9 +116,7 @@ def _lines(source: str, problems: Iterable[tuple[str, str]]) -> list[str]:
 def _refused_file_problems(data: dict[str, Any], source: str, stack: str) -> list[tuple[str, str]]:
     """The checks pydantic did not reach in a refused file: rules across the sections that are valid on
     their own, and the names a well-formed tenant name derives."""
-    problems: list[tuple[str, str]] = []
-    with contextlib.suppress(RecursionError):  # the nesting is already reported by the section that holds it
-        problems += refused_cross_section_problems(data)
+    problems = list(refused_cross_section_problems(data))
     name = data.get("tenant")
     problems += _file_name_problems(name, source)
     if isinstance(name, str) and re.match(TENANT_NAME_PATTERN, name):

@@ -106,6 +106,34 @@ def test_config_reports_deeply_nested_yaml_as_a_problem_line(text):
     assert_names_field(problem_lines(text, "tenants/deep.yaml"), "tenants/deep.yaml", None)
 
 
+# Ways a schema nests: each level costs the validators (meta-schema, compiler) at most the stack it costs YAML.
+SCHEMA_NESTINGS = {
+    "items": lambda depth: "{items: " * depth + "{}" + "}" * depth,
+    "properties": lambda depth: "{type: object, properties: {a: " * depth + "{}" + "}}" * depth,
+    "const": lambda depth: "{const: " + "[" * depth + "]" * depth + "}",
+}
+DEEP_SCHEMA = """tenant: deep
+owner: o@example.com
+records:
+  partition_key: "{id}"
+  schema: {type: object, properties: {id: {type: string}, deep: %s}}
+"""
+
+
+@pytest.mark.parametrize("shape", sorted(SCHEMA_NESTINGS))
+def test_config_refuses_schemas_nested_up_to_and_past_the_yaml_limit_with_lines(shape):
+    # The loader catches no RecursionError: the YAML reader refuses a file before validation could recurse.
+    for depth in range(20, 420, 20):
+        try:
+            parse_tenant(DEEP_SCHEMA % SCHEMA_NESTINGS[shape](depth), "tenants/deep.yaml")
+        except TenantFileError as refused:
+            assert_names_field(refused.problems, "tenants/deep.yaml", None)
+            last = refused.problems
+        else:
+            last = []
+    assert any("nested too deeply" in line for line in last), f"{shape}: the deepest schema was not refused: {last}"
+
+
 def test_config_refuses_schema_properties_that_collide_as_archive_columns():
     document = {
         "tenant": "cased",
