@@ -1,12 +1,12 @@
 """Firehose delivery from a Kinesis stream to S3, as the service behaves.
 
 `FirehoseDelivery(spec, endpoint_url, region)` is an independent consumer of the stream: its own
-iterators, every shard from TRIM_HORIZON. It buffers records until `buffer_mb` of input or
-`buffer_seconds` (times `time_scale`) since the first buffered record, then writes one object:
+`ShardReader`, every shard from TRIM_HORIZON, the children of a reshard after their parents. It buffers
+records until `buffer_mb` of input or `buffer_seconds` (times `time_scale`) since the first buffered
+record, then writes one object:
 
-- `output_format="parquet"`: each record is read as a JSON object the way Firehose's OpenX JSON SerDe
-  does (keys matched case-insensitively, fields not in the Glue columns dropped, missing ones null,
-  values cast to the column types) and written as Parquet with the spec's compression (Snappy);
+- `output_format="parquet"`: each record is converted into the Glue columns as Firehose's OpenX JSON SerDe
+  reads it (`record_conversion.py`) and written as Parquet with the spec's compression (Snappy);
 - `output_format="json"`: the records' bytes, one per line, optionally GZIP-compressed.
 
 Object keys are `prefix` with its `!{timestamp:...}` expressions evaluated at the arrival time of the
@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import gzip
-import io
 import json
 import re
 import secrets
@@ -31,13 +30,21 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sandbox.engines import emulator
 from sandbox.engines.polling import PollingEngine
+from sandbox.engines.record_conversion import (
+    ConversionError,
+    arrow_schema,
+    convert_record,
+    glue_columns,
+    parquet_bytes,
+)
+from sandbox.engines.shard_reader import SHARD_REFRESH_SECONDS, ShardReader, StreamRecord
 from sandbox.engines.specs import DeliverySpec, arn_resource, stream_name
 
 MetricHook = Callable[[str, float, dict[str, str]], None]
@@ -48,31 +55,9 @@ METRIC_UNITS = {
 }
 MIB = 1024 * 1024
 CONVERSION_ERROR_TYPE = "format-conversion-failed"
-PARSE_ERROR = "DataFormatConversion.ParseError"
-MALFORMED_DATA = "DataFormatConversion.MalformedData"
-INT32 = (-(2**31), 2**31 - 1)
-INT64 = (-(2**63), 2**63 - 1)
-EPOCH_DATE = date(1970, 1, 1)
 JAVA_DATE_TOKENS = {"yyyy": "%Y", "yy": "%y", "MM": "%m", "dd": "%d", "HH": "%H", "mm": "%M", "ss": "%S"}
 EXPRESSION = re.compile(r"!\{(timestamp|firehose):([^}]*)\}")
-
-
-class ConversionError(ValueError):
-    """A record Firehose cannot convert; `code` is the error code it reports."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-@dataclass(frozen=True)
-class _Record:
-    sequence_number: str
-    data: bytes
-    arrival: float  # epoch seconds
-
-
-_Failure = tuple[_Record, ConversionError]
+_Failure = tuple[StreamRecord, ConversionError]
 
 
 @dataclass
@@ -126,139 +111,6 @@ def evaluate_prefix(prefix: str, when: datetime, error_output_type: str | None =
     return prefix + (f"{error_output_type}/" if error_output_type else "") + default
 
 
-# --------------------------------------------------------------------------- conversion
-
-
-def _cast_string(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return json.dumps(value, separators=(",", ":"))
-
-
-def _cast_integer(value: Any, bounds: tuple[int, int]) -> int:
-    if isinstance(value, bool):
-        raise TypeError("a boolean is not an integer")
-    integral_float = isinstance(value, float) and value.is_integer()
-    if integral_float or (isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip())):
-        value = int(value)
-    if not isinstance(value, int):
-        raise TypeError(f"{value!r} is not an integer")
-    if not bounds[0] <= value <= bounds[1]:
-        raise TypeError(f"{value} is out of range")
-    return value
-
-
-def _cast_float(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise TypeError(f"{value!r} is not a number")
-    return float(value)
-
-
-def _cast_boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    raise TypeError(f"{value!r} is not a boolean")
-
-
-# The OpenX JSON SerDe's timestamp layouts ("Record format conversion",
-# https://docs.aws.amazon.com/firehose/latest/dev/record-format-conversion.html): ISO text only with a literal
-# `Z` (no numeric offset), the space-separated form with 1- or 2-digit month and day, fractions up to 9 digits.
-_OPENX_ISO_UTC = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z")
-_OPENX_SPACED = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?")
-# Epoch numbers: seconds (1518033528), milliseconds (1518033528123), fractional seconds (1518033528.123).
-# The page gives one example of each; a 13-digit magnitude is read as milliseconds.
-_EPOCH_MILLIS_FROM = 10**11
-
-
-def _cast_timestamp(value: Any) -> datetime:
-    """Parse a timestamp exactly as Firehose's OpenX JSON SerDe does; anything else fails the record."""
-    if isinstance(value, bool):
-        raise TypeError("a boolean is not a timestamp")
-    if isinstance(value, int):
-        seconds = value / 1000 if abs(value) >= _EPOCH_MILLIS_FROM else value
-        return datetime(1970, 1, 1) + timedelta(seconds=seconds)
-    if isinstance(value, float):
-        return datetime(1970, 1, 1) + timedelta(seconds=value)
-    if not isinstance(value, str):
-        raise TypeError(f"{value!r} is not a timestamp")
-    match = _OPENX_ISO_UTC.fullmatch(value) or _OPENX_SPACED.fullmatch(value)
-    if match is None:
-        raise ValueError(f"{value!r} is not a timestamp layout the OpenX JSON SerDe parses")
-    year, month, day, hour, minute, second, fraction = match.groups()
-    microseconds = int((fraction or "0").ljust(9, "0")[:6])
-    return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), microseconds)
-
-
-def _cast_date(value: Any) -> date:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return EPOCH_DATE + timedelta(days=value)
-    if isinstance(value, str):
-        return date.fromisoformat(value.strip()[:10])
-    raise TypeError(f"{value!r} is not a date")
-
-
-CASTS: dict[str, Callable[[Any], Any]] = {
-    "string": _cast_string,
-    "bigint": lambda v: _cast_integer(v, INT64),
-    "int": lambda v: _cast_integer(v, INT32),
-    "double": _cast_float,
-    "float": _cast_float,
-    "boolean": _cast_boolean,
-    "timestamp": _cast_timestamp,
-    "date": _cast_date,
-}
-
-
-def glue_columns(glue: Any, database: str, table: str) -> list[tuple[str, str]]:
-    """The newest version's columns of a Glue table, as (name, type)."""
-    versions = glue.get_table_versions(DatabaseName=database, TableName=table)["TableVersions"]
-    newest = max(versions, key=lambda version: int(version.get("VersionId", "0")))
-    return [(column["Name"], column["Type"]) for column in newest["Table"]["StorageDescriptor"]["Columns"]]
-
-
-def arrow_schema(columns: list[tuple[str, str]]) -> Any:
-    import pyarrow as pa
-
-    types = {
-        "string": pa.string(),
-        "bigint": pa.int64(),
-        "int": pa.int32(),
-        "double": pa.float64(),
-        "float": pa.float32(),
-        "boolean": pa.bool_(),
-        "timestamp": pa.timestamp("ms"),
-        "date": pa.date32(),
-    }
-    return pa.schema([(name, types[type_.lower()]) for name, type_ in columns])
-
-
-def convert_record(data: bytes, columns: list[tuple[str, str]]) -> dict[str, Any]:
-    """One record as a row of the Glue columns; raises ConversionError as Firehose would fail it."""
-    try:
-        document = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ConversionError(PARSE_ERROR, f"Malformed JSON: {error}") from None
-    if not isinstance(document, dict):
-        raise ConversionError(PARSE_ERROR, f"Expected a JSON object, got {type(document).__name__}")
-    fields = {key.lower(): value for key, value in document.items()}
-    row: dict[str, Any] = {}
-    for name, type_ in columns:
-        value = fields.get(name.lower())
-        if value is None:
-            row[name] = None
-            continue
-        try:
-            row[name] = CASTS[type_.lower()](value)
-        except (TypeError, ValueError, OverflowError) as error:
-            message = f"Cannot convert field '{name}' to {type_}: {error}"
-            raise ConversionError(MALFORMED_DATA, message) from None
-    return row
-
-
 # --------------------------------------------------------------------------- the delivery stream
 
 
@@ -277,18 +129,18 @@ class FirehoseDelivery(PollingEngine):
         poll_interval: float = 0.05,
         resume_after: dict[str, str] | None = None,
         instrument: Callable[[Any], Any] | None = None,
+        shard_refresh_seconds: float = SHARD_REFRESH_SECONDS,
     ) -> None:
         """`instrument(client)` is applied to each client the engine makes (the sandbox records its calls)."""
         super().__init__(poll_interval)
         self.thread_name = f"firehose-{spec.name}"
         self.spec = spec
-        self._positions: dict[str, str] = dict(resume_after or {})
         self.region = region
         self._time_scale = time_scale
         self._clock = clock
         self._on_metric = on_metric
         instrument = instrument or (lambda client: client)
-        self._kinesis = instrument(emulator.client("kinesis", endpoint_url, region))
+        kinesis = instrument(emulator.client("kinesis", endpoint_url, region))
         self._s3 = instrument(emulator.client("s3", endpoint_url, region))
         self._logs = instrument(emulator.client("logs", endpoint_url, region)) if spec.log_group else None
         if spec.glue_database and spec.glue_table:
@@ -296,16 +148,19 @@ class FirehoseDelivery(PollingEngine):
             glue = instrument(emulator.client("glue", endpoint_url, region))
             spec = replace(spec, columns=glue_columns(glue, spec.glue_database, spec.glue_table))
             self.spec = spec
-        self._stream = stream_name(spec.stream_arn)
+        self._reader = ShardReader(
+            kinesis,
+            stream_name(spec.stream_arn),
+            starting_position="TRIM_HORIZON",
+            resume_after=resume_after,
+            refresh_seconds=shard_refresh_seconds,
+        )
         self._bucket = arn_resource(spec.bucket_arn)
-        self._iterators: dict[str, str | None] = {}
-        self._caught_up: dict[str, bool] = {}
-        self._buffer: list[_Record] = []
+        self._buffer: list[StreamRecord] = []
         self._buffer_bytes = 0
         self._buffer_since: float | None = None
         self._stats = DeliveryStats()
         self._lock = threading.Lock()
-        self._last_refresh = 0.0
         if spec.output_format == "parquet":
             self._schema = arrow_schema(spec.columns)
 
@@ -320,10 +175,9 @@ class FirehoseDelivery(PollingEngine):
     def poll_once(self) -> bool:
         """Read every shard once and deliver the buffer if it is full or old enough."""
         with self._lock:
-            if not self._iterators or time.monotonic() - self._last_refresh > 10:
-                self._refresh_shards()
+            self._reader.refresh_if_due()
             did_work = False
-            for shard_id in list(self._iterators):
+            for shard_id in self._reader.readable():
                 did_work |= self._read(shard_id)
             if self._buffer and self._buffer_due():
                 self._deliver()
@@ -332,16 +186,14 @@ class FirehoseDelivery(PollingEngine):
 
     def idle(self) -> bool:
         with self._lock:
-            return not self._buffer and all(
-                self._caught_up.get(shard, False) or iterator is None for shard, iterator in self._iterators.items()
-            )
+            return not self._buffer and self._reader.caught_up()
 
     def run_until_idle(self, timeout: float = 30.0, flush: bool = False) -> bool:
         """Poll until every shard is read and the buffer delivered (by its interval, or now if `flush`)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             did_work = self.poll_once()
-            if flush and not did_work and self._all_caught_up():
+            if flush and not did_work and self._reader.caught_up():
                 self.flush()
             if not did_work and self.idle():
                 return True
@@ -351,8 +203,7 @@ class FirehoseDelivery(PollingEngine):
 
     def positions(self) -> dict[str, str]:
         """Per shard, the last sequence number read; after `flush()`, all of it is delivered."""
-        with self._lock:
-            return dict(self._positions)
+        return self._reader.positions()
 
     def flush(self) -> int:
         """Deliver whatever is buffered now; returns the number of objects written."""
@@ -370,47 +221,12 @@ class FirehoseDelivery(PollingEngine):
 
     # -- reading
 
-    def _all_caught_up(self) -> bool:
-        with self._lock:
-            return all(self._caught_up.get(s, False) or it is None for s, it in self._iterators.items())
-
-    def _refresh_shards(self) -> None:
-        self._last_refresh = time.monotonic()
-        kwargs: dict[str, Any] = {"StreamName": self._stream}
-        while True:
-            page = self._kinesis.list_shards(**kwargs)
-            for shard in page["Shards"]:
-                shard_id = shard["ShardId"]
-                if shard_id not in self._iterators:
-                    position: dict[str, Any] = {"ShardIteratorType": "TRIM_HORIZON"}
-                    if shard_id in self._positions:
-                        position = {
-                            "ShardIteratorType": "AFTER_SEQUENCE_NUMBER",
-                            "StartingSequenceNumber": self._positions[shard_id],
-                        }
-                    self._iterators[shard_id] = self._kinesis.get_shard_iterator(
-                        StreamName=self._stream, ShardId=shard_id, **position
-                    )["ShardIterator"]
-            if not page.get("NextToken"):
-                return
-            kwargs = {"NextToken": page["NextToken"]}
-
     def _read(self, shard_id: str) -> bool:
-        iterator = self._iterators[shard_id]
-        if iterator is None:
-            return False
-        page = self._kinesis.get_records(ShardIterator=iterator, Limit=10000)
-        self._iterators[shard_id] = page.get("NextShardIterator")
-        records = page["Records"]
-        self._caught_up[shard_id] = not records
-        for raw in records:
-            if not self._buffer:
-                self._buffer_since = time.monotonic()
-            arrival = raw["ApproximateArrivalTimestamp"].timestamp()
-            record = _Record(raw["SequenceNumber"], raw["Data"], arrival)
-            self._positions[shard_id] = raw["SequenceNumber"]
-            self._buffer.append(record)
-            self._buffer_bytes += len(record.data)
+        records = self._reader.read(shard_id)
+        if records and not self._buffer:
+            self._buffer_since = time.monotonic()
+        self._buffer.extend(records)
+        self._buffer_bytes += sum(len(record.data) for record in records)
         self._stats.records_read += len(records)
         return bool(records)
 
@@ -443,7 +259,7 @@ class FirehoseDelivery(PollingEngine):
         self._metric("DeliveryToS3.Records", len(rows), dimensions)
         self._metric("DeliveryToS3.Success", 1.0, dimensions)
 
-    def _write(self, records: list[_Record], when: datetime) -> list:
+    def _write(self, records: list[StreamRecord], when: datetime) -> list:
         """Put the records' object (and error records); returns the rows archived."""
         if self.spec.output_format != "parquet":
             self._put(self._object_key(when, ".gz" if self._gzip else ""), self._json_lines(records))
@@ -466,7 +282,7 @@ class FirehoseDelivery(PollingEngine):
         name = f"{self.spec.name}-{self.spec.version}-{when:%Y-%m-%d-%H-%M-%S}-{uuid.uuid4()}{extension}"
         return evaluate_prefix(prefix, when, error_type) + name
 
-    def _convert(self, records: list[_Record]) -> tuple[list[dict[str, Any]], list[_Failure]]:
+    def _convert(self, records: list[StreamRecord]) -> tuple[list[dict[str, Any]], list[_Failure]]:
         rows: list[dict[str, Any]] = []
         failures: list[_Failure] = []
         for record in records:
@@ -478,16 +294,9 @@ class FirehoseDelivery(PollingEngine):
         return rows, failures
 
     def _parquet(self, rows: list[dict[str, Any]]) -> bytes:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+        return parquet_bytes(rows, self._schema, self.spec.compression)
 
-        table = pa.Table.from_pylist(rows, schema=self._schema)
-        sink = io.BytesIO()
-        codec = self.spec.compression.lower()
-        pq.write_table(table, sink, compression="none" if codec == "uncompressed" else codec)
-        return sink.getvalue()
-
-    def _json_lines(self, records: list[_Record]) -> bytes:
+    def _json_lines(self, records: list[StreamRecord]) -> bytes:
         body = b"".join(r.data if r.data.endswith(b"\n") else r.data + b"\n" for r in records)
         return gzip.compress(body) if self._gzip else body
 
@@ -511,7 +320,7 @@ class FirehoseDelivery(PollingEngine):
                 logGroupName=self.spec.log_group, logStreamName=self.spec.log_stream, logEvents=events
             )
 
-    def _error_document(self, record: _Record, error: ConversionError, now_ms: int) -> dict[str, Any]:
+    def _error_document(self, record: StreamRecord, error: ConversionError, now_ms: int) -> dict[str, Any]:
         return {
             "attemptsMade": 1,
             "arrivalTimestamp": int(record.arrival * 1000),

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import threading
+import time
 import uuid
 from pathlib import Path
 
 from sandbox.engines import emulator
 from sandbox.engines.specs import FunctionSpec, MappingSpec
+from sandbox.engines.workers import InvocationResult
 
 PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
 REGION = "us-east-1"
@@ -57,3 +61,33 @@ def put(kinesis, stream: str, payloads: list[bytes], keys: list[str] | None = No
         assert response["FailedRecordCount"] == 0
         results.extend(response["Records"])
     return results
+
+
+class FakeInvoker:
+    """Stands in for FunctionWorkers: records every event and answers with `respond(event)`."""
+
+    def __init__(self, respond=lambda event: None, delay: float = 0.0):
+        self.events: list[dict] = []
+        self._respond = respond
+        self._delay = delay
+        self._lock = threading.Lock()
+        self.running = 0
+        self.max_running = 0
+
+    def invoke(self, event):
+        with self._lock:
+            self.events.append(event)
+            self.running += 1
+            self.max_running = max(self.max_running, self.running)
+        time.sleep(self._delay)
+        try:
+            answer = self._respond(event)
+        finally:
+            with self._lock:
+                self.running -= 1
+        if isinstance(answer, InvocationResult):
+            return answer
+        return InvocationResult("req-" + str(len(self.events)), payload=answer, duration_ms=1.0)
+
+    def payloads(self, index: int) -> list[bytes]:
+        return [base64.b64decode(r["kinesis"]["data"]) for r in self.events[index]["Records"]]

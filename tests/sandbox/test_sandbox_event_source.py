@@ -5,13 +5,11 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 import time
 
-import pytest
-from sandbox_helpers import function_spec, mapping_spec, put
+from sandbox_helpers import FakeInvoker, function_spec, mapping_spec, put
 
-from sandbox.engines.event_source import EventSourceMapping, first_failed_index
+from sandbox.engines.event_source import EventSourceMapping
 from sandbox.engines.workers import InvocationResult
 
 FAILURE_RECORD_KEYS = {"requestContext", "responseContext", "version", "timestamp", "KinesisBatchInfo"}
@@ -25,36 +23,6 @@ BATCH_INFO_KEYS = {
     "streamArn",
 }
 ISO_MILLIS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-
-
-class FakeInvoker:
-    """Stands in for FunctionWorkers: records every event and answers with `respond(event)`."""
-
-    def __init__(self, respond=lambda event: None, delay: float = 0.0):
-        self.events: list[dict] = []
-        self._respond = respond
-        self._delay = delay
-        self._lock = threading.Lock()
-        self.running = 0
-        self.max_running = 0
-
-    def invoke(self, event):
-        with self._lock:
-            self.events.append(event)
-            self.running += 1
-            self.max_running = max(self.max_running, self.running)
-        time.sleep(self._delay)
-        try:
-            answer = self._respond(event)
-        finally:
-            with self._lock:
-                self.running -= 1
-        if isinstance(answer, InvocationResult):
-            return answer
-        return InvocationResult("req-" + str(len(self.events)), payload=answer, duration_ms=1.0)
-
-    def payloads(self, index: int) -> list[bytes]:
-        return [base64.b64decode(r["kinesis"]["data"]) for r in self.events[index]["Records"]]
 
 
 def function_error(event):
@@ -195,35 +163,6 @@ def test_mapping_partial_response_checkpoints_at_lowest_reported_sequence(aws, m
     assert message["KinesisBatchInfo"]["endSequenceNumber"] == results[5]["SequenceNumber"]
     assert message["KinesisBatchInfo"]["batchSize"] == 4
     assert message["requestContext"]["approximateInvokeCount"] == 2
-
-
-@pytest.mark.parametrize(
-    "response",
-    [
-        {"batchItemFailures": [{"itemIdentifier": "no-such-sequence"}]},
-        {"batchItemFailures": [{"itemIdentifier": ""}]},
-        {"batchItemFailures": [{"itemIdentifier": None}]},
-        {"batchItemFailures": [{"identifier": "1"}]},
-        {"batchItemFailures": "1"},
-        "not an object",
-        ["1"],
-    ],
-)
-def test_partial_response_malformed_fails_whole_batch(response):
-    records = _records(3)
-    with pytest.raises(ValueError):
-        first_failed_index(response, records)
-
-
-@pytest.mark.parametrize("response", [None, {}, {"batchItemFailures": []}, {"batchItemFailures": None}])
-def test_partial_response_empty_is_success(response):
-    assert first_failed_index(response, _records(3)) is None
-
-
-def _records(count):
-    from sandbox.engines.event_source import StreamRecord
-
-    return [StreamRecord("shardId-000000000000", str(i + 1), "k", b"x", 0.0) for i in range(count)]
 
 
 def test_mapping_malformed_response_retries_the_whole_batch(aws, make_stream, make_queue, endpoint_url):
@@ -400,59 +339,6 @@ def test_mapping_timeout_kills_worker_and_next_batch_recovers(aws, make_stream, 
     assert mapping.stats.records_delivered == 1 and mapping.stats.records_to_destination == 1
     [message] = sqs_messages(aws("sqs"), queue_url, 1)
     assert message["responseContext"]["functionError"] == "Unhandled"
-
-
-def test_workers_crash_is_a_function_error_and_a_new_worker_takes_over(make_workers):
-    function = function_spec("exit_on_crash")
-    workers = make_workers(function)
-    event = {"Records": [{"kinesis": {"data": base64.b64encode(b"CRASH").decode()}}]}
-
-    crashed = workers.invoke(event)
-    event["Records"][0]["kinesis"]["data"] = base64.b64encode(b"fine").decode()
-    first, second = workers.invoke(event), workers.invoke(event)
-
-    assert crashed.function_error == "Unhandled" and crashed.error_type == "Runtime.ExitError"
-    assert "exit status 137" in crashed.error_message
-    assert first.ok and first.cold_start and not second.cold_start
-    assert first.payload["pid"] == second.payload["pid"]
-    assert workers.stats.crashes == 1
-
-
-def test_workers_timeout_reports_task_timed_out(make_workers):
-    workers = make_workers(function_spec("sleep_past_timeout", timeout=1))
-    started = time.monotonic()
-    result = workers.invoke({"Records": [{"kinesis": {"data": base64.b64encode(b"SLOW").decode()}}]})
-    assert time.monotonic() - started < 5
-    assert result.error_type == "Sandbox.Timedout"
-    assert "Task timed out after 1.00 seconds" in result.error_message
-
-
-def test_workers_environment_is_isolated_per_function(make_workers, endpoint_url, monkeypatch, tmp_path):
-    monkeypatch.setenv("_X_AMZN_TRACE_ID", "Root=1-parent")
-    monkeypatch.setenv("OTHER_ONLY", "from-the-parent")
-    first = function_spec("report_environment", {"TENANT": "acme"})
-    second = function_spec("report_environment", {"TENANT": "globex", "OTHER_ONLY": "globex-only"})
-
-    a = make_workers(first).invoke({"Records": []})
-    b = make_workers(second).invoke({"Records": []})
-
-    assert a.payload["env"] == {
-        "TENANT": "acme",
-        "AWS_ENDPOINT_URL": endpoint_url,
-        "AWS_LAMBDA_FUNCTION_NAME": first.name,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
-        "POWERTOOLS_TRACE_DISABLED": "1",
-        "_X_AMZN_TRACE_ID": None,
-        "OTHER_ONLY": None,
-    }
-    assert b.payload["env"]["TENANT"] == "globex" and b.payload["env"]["OTHER_ONLY"] == "globex-only"
-    assert a.payload["pid"] != b.payload["pid"]
-    context = a.payload["context"]
-    assert context["invoked_function_arn"] == first.function_arn
-    assert context["log_group_name"] == f"/aws/lambda/{first.name}"
-    assert 0 < context["remaining_ms"] <= 10_000
-    log = (tmp_path / "logs" / f"{first.name}.log").read_text()
-    assert '"message": "environment"' in log and "START RequestId" in log
 
 
 def test_mapping_batching_window_waits_for_more_records(aws, make_stream, endpoint_url):

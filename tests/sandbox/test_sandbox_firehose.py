@@ -14,7 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 from sandbox_helpers import put
 
-from sandbox.engines.firehose import ConversionError, FirehoseDelivery, convert_record, evaluate_prefix
+from sandbox.engines.firehose import FirehoseDelivery, evaluate_prefix
+from sandbox.engines.record_conversion import ConversionError, convert_record
 from sandbox.engines.specs import DeliverySpec
 
 COLUMNS = [
