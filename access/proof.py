@@ -37,7 +37,7 @@ from access.aws_rules import (
     SERVICE_PRINCIPAL_KEY_USE,
     KeyUse,
 )
-from access.calls import Call
+from access.call_types import Call
 from access.evaluate import (
     Decision,
     Grant,

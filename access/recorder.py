@@ -32,7 +32,8 @@ from typing import Any
 
 from botocore import handlers
 
-from access.calls import EVERYTHING, SECURE_TRANSPORT, Call, UnrecordableCall, calls_for
+from access.call_types import EVERYTHING, SECURE_TRANSPORT, Call, UnrecordableCall
+from access.calls import calls_for
 
 logger = logging.getLogger(__name__)
 

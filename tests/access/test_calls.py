@@ -2,7 +2,9 @@
 
 import pytest
 
-from access.calls import OPERATIONS, Call, UnknownOperation, UnresolvedResource, calls_for
+from access.call_types import Call, UnknownOperation, UnresolvedResource
+from access.calls import calls_for
+from access.operations import OPERATIONS
 
 ROLE = "arn:aws:iam::123456789012:role/acme-dev-processor"
 REGION = "eu-west-1"

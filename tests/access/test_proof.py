@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from access.calls import Call, calls_for
+from access.call_types import Call
+from access.calls import calls_for
 from access.evaluate import Request
 from access.proof import (
     Policies,

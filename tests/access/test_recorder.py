@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
-from access.calls import Call
+from access.call_types import Call
 from access.recorder import CallLog, IteratorStreams, record_client, record_process
 
 REGION = "us-east-1"
