@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from cli import render
+from cli.cost import cost
 from cli.sandbox import app as sandbox_app
 from components.config import TenantFileError, expand_tenant_paths, load_tenants, tenant_files
 from components.naming import DEFAULT_STACK
@@ -25,6 +26,7 @@ app = typer.Typer(
 out = Console()
 
 app.add_typer(sandbox_app, name="sandbox")
+app.command("cost")(cost)
 
 err = Console(stderr=True)
 
