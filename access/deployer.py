@@ -37,7 +37,8 @@ from access.aws_rules import (
     SAR_SNS,
     SAR_SQS,
 )
-from access.evaluate import Grant, LabelledPolicy, PolicySet, Request, evaluate, grant_matches, grants
+from access.evaluate import evaluate, grant_matches, grants
+from access.policy_types import Grant, LabelledPolicy, PolicySet, Request
 from components import defaults
 from components.naming import tenant_names
 from components.offline import Evaluation, RegisteredResource

@@ -7,89 +7,30 @@ rather than being guessed at. Each rule names the AWS page it comes from.
 
 from __future__ import annotations
 
-import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import IntEnum
-from functools import cache
 
-IAM_GUIDE = "https://docs.aws.amazon.com/IAM/latest/UserGuide"
+from access.matching import action_matches, conditions_hold, resource_matches
+from access.policy_types import (
+    IAM_GUIDE,
+    SERVICE_PREFIX,
+    Decision,
+    Grant,
+    LabelledPolicy,
+    PolicySet,
+    Request,
+    StatementRef,
+    UnsupportedPolicy,
+)
+
 EVALUATION_LOGIC = f"{IAM_GUIDE}/reference_policies_evaluation-logic.html"
 PRINCIPAL_ELEMENT = f"{IAM_GUIDE}/reference_policies_elements_principal.html"
-CONDITION_OPERATORS = f"{IAM_GUIDE}/reference_policies_elements_condition_operators.html"
-SET_OPERATORS = f"{IAM_GUIDE}/reference_policies_condition-single-vs-multi-valued-context-keys.html"
 KEY_POLICIES = "https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html"
 
 STATEMENT_ELEMENTS = {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource"}
 _IAM_PRINCIPAL = re.compile(r"arn:(?P<partition>[\w-]+):iam::(?P<account>\d{12}):(?P<name>root|role/.+|user/.+)")
-
-
-class UnsupportedPolicy(ValueError):
-    """Raised when a policy, or a request against it, uses an element, operator or value outside the grammar
-    this module judges exactly (for example `DateLessThan`, a policy variable, or `NotPrincipal` in an Allow).
-    The message names the construct; extend the evaluator, with its AWS page, before relying on it."""
-
-
-@dataclass(frozen=True)
-class StatementRef:
-    """One statement: the caller's label for its policy, its Sid if any, and its index in the policy."""
-
-    policy: str
-    sid: str | None
-    index: int
-
-    def __str__(self) -> str:
-        return f"{self.policy}:{self.sid}" if self.sid else f"{self.policy}#{self.index}"
-
-
-@dataclass(frozen=True)
-class Request:
-    """One AWS call: who (an IAM ARN, or `service:<name>` for a service principal), what, on which resource,
-    with the condition keys AWS would put in its context (a list for a multivalued key)."""
-
-    principal: str
-    action: str
-    resource: str
-    context: Mapping[str, str | list[str]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Decision:
-    """The outcome, a sentence saying why, and the statements that allowed or explicitly denied it."""
-
-    allowed: bool
-    reason: str
-    allowed_by: tuple[StatementRef, ...] = ()
-    denied_by: tuple[StatementRef, ...] = ()
-
-
-@dataclass(frozen=True)
-class LabelledPolicy:
-    """A policy document and the name decisions give it (e.g. `processor-role`, `tenant-key`)."""
-
-    label: str
-    document: dict
-
-
-@dataclass(frozen=True)
-class PolicySet:
-    """The policies that apply to one request. `key_policy` is consulted for `kms:` actions only (the target
-    is the key), `resource` (queue, topic or bucket policy) for every other action."""
-
-    identity: list[LabelledPolicy] = field(default_factory=list)
-    resource: LabelledPolicy | None = None
-    key_policy: LabelledPolicy | None = None
-
-
-@dataclass(frozen=True)
-class Grant:
-    """One (action pattern, resource pattern) pair an Allow statement grants, with the statement it came from."""
-
-    ref: StatementRef
-    action: str
-    resource: str
-    statement: Mapping = field(compare=False, repr=False)
 
 
 class _Reach(IntEnum):
@@ -181,9 +122,9 @@ def grant_matches(grant: Grant, request: Request) -> bool:
     if names_principal and _reach(statement, caller) is _Reach.NONE:
         return False
     return (
-        _action_matches(grant.action, request.action)
-        and _resource_matches(grant.resource, request.resource)
-        and _conditions_hold(statement.get("Condition", {}), _context(request, caller))
+        action_matches(grant.action, request.action)
+        and resource_matches(grant.resource, request.resource)
+        and conditions_hold(statement.get("Condition", {}), _context(request, caller))
     )
 
 
@@ -216,9 +157,9 @@ def _statements(document: Mapping) -> list[tuple[int, Mapping]]:
 
 def _applies(statement: Mapping, request: Request, context) -> bool:
     return (
-        _element_matches(statement, "Action", request.action, _action_matches)
-        and _element_matches(statement, "Resource", request.resource, _resource_matches)
-        and _conditions_hold(statement.get("Condition", {}), context)
+        _element_matches(statement, "Action", request.action, action_matches)
+        and _element_matches(statement, "Resource", request.resource, resource_matches)
+        and conditions_hold(statement.get("Condition", {}), context)
     )
 
 
@@ -245,8 +186,8 @@ def _strings(raw, element: str) -> list[str]:
 
 
 def _caller(principal: str) -> _Caller:
-    if principal.startswith("service:"):
-        return _Caller(service=principal.removeprefix("service:"))
+    if principal.startswith(SERVICE_PREFIX):
+        return _Caller(service=principal.removeprefix(SERVICE_PREFIX))
     parsed = _IAM_PRINCIPAL.fullmatch(principal)
     if not parsed:
         raise ValueError(f"principal must be an IAM role, user or root ARN, or service:<name>: {principal!r}")
@@ -298,81 +239,6 @@ def _aws_reach(entry: str, caller: _Caller) -> set[_Reach]:
     return set()
 
 
-@cache
-def _wildcards(pattern: str, within_segments: bool) -> re.Pattern:
-    """`*` and `?` as a regex. Within ARN segments (IAM reference_policies_elements_resource.html, "Using
-    wildcards in resource ARNs") they stop at `:`, except a `*` that ends a segment, which may expand
-    beyond the colon."""
-    parts = []
-    for position, char in enumerate(pattern):
-        ends_segment = position + 1 == len(pattern) or pattern[position + 1] == ":"
-        if char == "*":
-            parts.append("[^:]*" if within_segments and not ends_segment else ".*")
-        elif char == "?":
-            parts.append("[^:]" if within_segments else ".")
-        else:
-            parts.append(re.escape(char))
-    return re.compile("".join(parts), re.DOTALL)
-
-
-def _action_matches(pattern: str, action: str) -> bool:
-    # reference_policies_elements_action.html: "The prefix and the action name are case insensitive".
-    return re.fullmatch(_wildcards(pattern.lower(), False), action.lower()) is not None
-
-
-def _resource_matches(pattern: str, resource: str) -> bool:
-    # Case-sensitive: reference_policies_elements_resource.html ("the IAM user name is case sensitive").
-    # In a key policy "*" means the key itself (kms key-policy-overview.html), which "*" matches anyway.
-    return _wildcards(pattern, True).fullmatch(resource) is not None
-
-
-def _string_like(value: str, pattern: str) -> bool:
-    return _wildcards(pattern, False).fullmatch(value) is not None
-
-
-def _arn_like(value: str, pattern: str) -> bool:
-    # CONDITION_OPERATORS: "Each of the six colon-delimited components of the ARN is checked separately".
-    values, patterns = value.split(":", 5), pattern.split(":", 5)
-    return len(values) == len(patterns) == 6 and all(map(_string_like, values, patterns))
-
-
-def _is_number(text: str) -> bool:
-    return re.fullmatch(r"-?\d+(\.\d+)?", text) is not None
-
-
-def _numeric(compare: Callable[[float, float], bool]) -> Callable[[str, str], bool]:
-    return lambda value, pattern: _is_number(value) and compare(float(value), float(pattern))
-
-
-# Operator -> (does one request value match one policy value, is the operator negated). CONDITION_OPERATORS.
-OPERATORS: dict[str, tuple[Callable[[str, str], bool], bool]] = {
-    "StringEquals": (operator.eq, False),
-    "StringNotEquals": (operator.eq, True),
-    "StringEqualsIgnoreCase": (lambda value, pattern: value.casefold() == pattern.casefold(), False),
-    "StringNotEqualsIgnoreCase": (lambda value, pattern: value.casefold() == pattern.casefold(), True),
-    "StringLike": (_string_like, False),
-    "StringNotLike": (_string_like, True),
-    # "The ArnEquals and ArnLike condition operators behave identically", as do their negations.
-    "ArnEquals": (_arn_like, False),
-    "ArnLike": (_arn_like, False),
-    "ArnNotEquals": (_arn_like, True),
-    "ArnNotLike": (_arn_like, True),
-    "Bool": (lambda value, pattern: value.lower() == pattern, False),
-    "NumericEquals": (_numeric(operator.eq), False),
-    "NumericNotEquals": (_numeric(operator.eq), True),
-    "NumericLessThan": (_numeric(operator.lt), False),
-    "NumericLessThanEquals": (_numeric(operator.le), False),
-    "NumericGreaterThan": (_numeric(operator.gt), False),
-    "NumericGreaterThanEquals": (_numeric(operator.ge), False),
-}
-_LITERALS: dict[str, Callable[[str], bool]] = {
-    **{name: lambda value: len(value.split(":", 5)) == 6 for name in OPERATORS if name.startswith("Arn")},
-    "Bool": lambda value: value in ("true", "false"),
-    "Null": lambda value: value in ("true", "false"),
-    **{name: _is_number for name in OPERATORS if name.startswith("Numeric")},
-}
-
-
 def _context(request: Request, caller: _Caller) -> dict[str, list[str] | str]:
     """The request's condition keys by case-folded name: "Condition key names are not case-sensitive"
     (reference_policies_elements_condition.html). aws:PrincipalArn and aws:PrincipalAccount are added for
@@ -383,59 +249,6 @@ def _context(request: Request, caller: _Caller) -> dict[str, list[str] | str]:
     if len(folded) != len(merged):
         raise UnsupportedPolicy(f"context keys differ only by case: {sorted(merged)}")
     return folded
-
-
-def _conditions_hold(condition: Mapping, context: Mapping) -> bool:
-    """Operators AND'd, keys AND'd, values OR'd, negated operators' values NOR'd (IAM
-    reference_policies_condition-logic-multiple-context-keys-or-values.html)."""
-    if not isinstance(condition, Mapping):
-        raise UnsupportedPolicy(f"Condition must be an object, got {condition!r}")
-    return all(_operator_holds(name, block, context) for name, block in condition.items())
-
-
-def _operator_holds(name: str, block, context: Mapping) -> bool:
-    qualifier, _, base = name.rpartition(":")
-    if_exists = base.endswith("IfExists")
-    base = base.removesuffix("IfExists")
-    known = base in OPERATORS or (base == "Null" and not if_exists and not qualifier)
-    if qualifier not in ("", "ForAnyValue", "ForAllValues") or not known:
-        raise UnsupportedPolicy(f"condition operator {name!r}")
-    if not isinstance(block, Mapping) or not block:
-        raise UnsupportedPolicy(f"{name} needs an object of condition keys, got {block!r}")
-    return all(
-        _key_holds(qualifier, base, if_exists, _policy_values(base, raw), context.get(key.casefold()))
-        for key, raw in block.items()
-    )
-
-
-def _policy_values(base: str, raw) -> list[str]:
-    listed = raw if isinstance(raw, list) else [raw]
-    values = [str(value).lower() if isinstance(value, bool) else value for value in listed]
-    values = [str(value) if isinstance(value, int | float) else value for value in values]
-    if not values or not all(isinstance(value, str) and "${" not in value for value in values):
-        raise UnsupportedPolicy(f"{base} values must be literal strings, booleans or numbers, got {raw!r}")
-    if base in _LITERALS and not all(map(_LITERALS[base], values)):
-        raise UnsupportedPolicy(f"{base} does not take {raw!r}")
-    return values
-
-
-def _key_holds(qualifier: str, base: str, if_exists: bool, values: list[str], present) -> bool:
-    present = [present] if isinstance(present, str) else present or None
-    if base == "Null":
-        # "true (the key doesn't exist — it is null) or false (the key exists and its value is not null)".
-        return any((value == "true") == (present is None) for value in values)
-    matches, negated = OPERATORS[base]
-    if present is None:
-        # CONDITION_OPERATORS: a missing key makes a condition false, but true for negated operators and
-        # ...IfExists; SET_OPERATORS: ForAllValues is true without the key, ForAnyValue false.
-        return if_exists or qualifier == "ForAllValues" or (negated and not qualifier)
-    if not qualifier and len(present) > 1:
-        raise UnsupportedPolicy(f"{base} on a multivalued key needs ForAnyValue or ForAllValues ({SET_OPERATORS})")
-
-    def one(value: str) -> bool:
-        return any(matches(value, pattern) for pattern in values) != negated
-
-    return all(map(one, present)) if qualifier == "ForAllValues" else any(map(one, present))
 
 
 def _names(refs: Iterable[StatementRef]) -> str:

@@ -38,16 +38,8 @@ from access.aws_rules import (
     KeyUse,
 )
 from access.call_types import Call
-from access.evaluate import (
-    Decision,
-    Grant,
-    LabelledPolicy,
-    PolicySet,
-    Request,
-    evaluate,
-    grant_matches,
-    grants,
-)
+from access.evaluate import evaluate, grant_matches, grants
+from access.policy_types import Decision, Grant, LabelledPolicy, PolicySet, Request
 
 SERVICE_PREFIX = "service:"
 

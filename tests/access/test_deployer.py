@@ -26,7 +26,8 @@ from access.deployer import (
     deployer_policy,
     needed_actions,
 )
-from access.evaluate import LabelledPolicy, PolicySet, Request, evaluate
+from access.evaluate import evaluate
+from access.policy_types import LabelledPolicy, PolicySet, Request
 from cli.main import app
 from components.key_policy import deployer_key_use
 from components.offline import Evaluation

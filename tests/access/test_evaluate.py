@@ -10,16 +10,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from access.evaluate import (
-    LabelledPolicy,
-    PolicySet,
-    Request,
-    StatementRef,
-    UnsupportedPolicy,
-    evaluate,
-    grant_matches,
-    grants,
-)
+from access.evaluate import evaluate, grant_matches, grants
+from access.policy_types import LabelledPolicy, PolicySet, Request, StatementRef, UnsupportedPolicy
 
 ACCOUNT = "111122223333"
 KEY = f"arn:aws:kms:us-west-2:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"

@@ -16,7 +16,7 @@ import pytest
 
 from access.call_types import Call
 from access.calls import calls_for
-from access.evaluate import Request
+from access.policy_types import Request
 from access.proof import (
     Policies,
     ProofReport,
