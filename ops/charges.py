@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 from components.tenant_schema import Archive, Processing, Stream
-from ops.prices import CloudWatchPrices, KinesisPrices, PriceTable
+from ops.prices import CloudWatchPrices, KinesisPrices, Price, PriceTable
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -64,7 +63,8 @@ XRAY_FIXED_RATE = 0.05
 # (https://docs.aws.amazon.com/streams/latest/dev/costs-performance.html); DynamoDB and S3 (with its bucket key)
 # cache their keys likewise. Estimated as 12 calls an hour per caller.
 KMS_CALLS_PER_CALLER_HOUR = 12
-# Archived bytes per byte of JSON in: Parquet with Snappy keeps column values only, compressed; JSON is GZIP'd.
+# Archived bytes per byte of JSON in, estimated: Parquet with Snappy keeps column values only, compressed;
+# JSON is GZIP'd.
 ARCHIVE_SIZE_RATIO = {"parquet": 0.25, "json": 0.2}
 
 
@@ -106,7 +106,7 @@ class Charge:
     monthly_usd: float
 
     @classmethod
-    def of(cls, item: str, quantity: float, unit: str, price: Any) -> Charge:
+    def of(cls, item: str, quantity: float, unit: str, price: Price) -> Charge:
         return cls(item, quantity, unit, price.cost(quantity))
 
     def as_json(self) -> dict:

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 from strategies import tenant_documents, to_yaml
 
 from components.config import load_tenant, parse_tenant
 from ops import article, charges
 from ops.cost import DEFAULT_TRAFFIC, Traffic, alarm_metric_count, monthly_estimate
-from ops.prices import load_prices
+from ops.prices import PRICE_FILE, load_prices, parse_prices
 from ops.shards import estimate_shards
 
 TENANTS = Path(__file__).resolve().parents[2] / "tenants"
@@ -31,6 +32,29 @@ def component(estimate, name: str):
 
 def charge(estimate, component_name: str, item: str) -> float:
     return next(c.quantity for c in component(estimate, component_name).charges if c.item == item)
+
+
+# ------------------------------------------------------------------------------------------ price table
+
+
+def test_price_table_is_dated_and_every_price_cites_its_pricing_page():
+    assert PRICES.region == "us-east-1" and PRICES.as_of.year >= 2026
+    assert all(page.startswith("https://aws.amazon.com/") and "/pricing/" in page for page in PRICES.sources())
+    assert len(PRICES.sources()) == 8  # Kinesis, Lambda, DynamoDB, Firehose, S3, KMS, CloudWatch, X-Ray
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (lambda text: text.replace("[xray.traces_recorded]", "[xray.traces_recordd]"), "traces_recordd"),
+        (lambda text: text.replace("usd = 0.625", "usd = -0.625"), "greater than or equal to 0"),
+        (lambda text: text.replace('source = "https://aws.amazon.com/s3/pricing/"', 'source = "s3"', 1), "source"),
+    ],
+)
+def test_price_table_refuses_a_misspelled_negative_or_unsourced_price(edit, problem):
+    text = (Path(__file__).resolve().parents[2] / "ops" / PRICE_FILE).read_text()
+    with pytest.raises(ValidationError, match=problem):
+        parse_prices(edit(text))
 
 
 # ------------------------------------------------------------------------------------------- the article
