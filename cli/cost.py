@@ -133,7 +133,9 @@ def _render(estimates: list[Estimate], traffic: Traffic, prices: PriceTable) -> 
         highlight=False,
     )
     for estimate in estimates:
-        table = Table(title=f"{estimate.tenant} ({estimate.stream_mode} stream)", box=box.SIMPLE_HEAD)
+        stream = estimate.stream_mode.replace("_", "-")
+        title = f"{estimate.tenant}: {stream} stream, {estimate.write_mode} writes"
+        table = Table(title=title, box=box.SIMPLE_HEAD)
         table.add_column("component")
         table.add_column("usage")
         table.add_column("monthly $", justify="right")

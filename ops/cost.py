@@ -85,6 +85,7 @@ class Estimate:
     tenant: str
     region: str
     stream_mode: str
+    write_mode: str
     traffic: Traffic
     components: tuple[Component, ...]
     idle_components: tuple[Component, ...]
@@ -105,6 +106,7 @@ class Estimate:
             "tenant": self.tenant,
             "region": self.region,
             "stream_mode": self.stream_mode,
+            "write_mode": self.write_mode,
             "total_usd": round(self.total, 4),
             "idle_usd": round(self.idle, 4),
             "components": [
@@ -135,6 +137,7 @@ def monthly_estimate(
         tenant=tenant.tenant,
         region=tenant.account.region if tenant.account and tenant.account.region else settings.region,
         stream_mode=tenant.stream.mode,
+        write_mode=tenant.records.write,
         traffic=traffic,
         components=tuple(tenant_components(tenant, traffic, prices)),
         idle_components=tuple(tenant_components(tenant, idle_traffic, prices)),
@@ -243,6 +246,9 @@ def notes(estimates: list[Estimate], prices: PriceTable) -> list[str]:
         f"DynamoDB: an item is the record plus about {charges.ITEM_METADATA_BYTES} bytes of keys and metadata, one "
         "write request unit per started KB; a counters event is a transaction of 2 items at "
         f"{charges.TRANSACTION_UNITS_PER_ITEM} units each. Storage is added for events tables only.",
+        f"Metrics: the handler's {len(HANDLER_METRICS)} metrics while it runs, and {SHARD_LEVEL_METRICS} shard-level "
+        f"metrics per open shard (an on-demand stream starts with {charges.ON_DEMAND_INITIAL_SHARDS}), billed as "
+        "custom metrics; alarms per metric they read.",
         "KMS: the key costs $1 a month, and each of its first two yearly rotations adds $1.",
         "Not priced: the failure queue and bucket (used only by failures), SNS notifications, Glue catalog "
         "requests, in-region data transfer, storage already held.",

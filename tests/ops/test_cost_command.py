@@ -44,7 +44,7 @@ def test_json_prints_the_same_estimate_with_stable_keys_and_numbers(runner, cost
     assert [tenant["tenant"] for tenant in document["tenants"]] == ["clicks", "orders", "sensors"]
     for tenant in document["tenants"]:
         assert set(tenant) == {
-            "tenant", "region", "stream_mode", "total_usd", "idle_usd", "components", "shards", "warnings"
+            "tenant", "region", "stream_mode", "write_mode", "total_usd", "idle_usd", "components", "shards", "warnings"
         }  # fmt: skip
         assert isinstance(tenant["total_usd"], float) and isinstance(tenant["idle_usd"], float)
         assert tenant["total_usd"] == pytest.approx(sum(c["monthly_usd"] for c in tenant["components"]), abs=1e-3)
