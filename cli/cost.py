@@ -166,15 +166,17 @@ def _render(estimates: list[Estimate], traffic: Traffic, prices: PriceTable) -> 
 
 def _render_article(comparison: ArticleComparison, at_article: list[Estimate]) -> None:
     table = Table(title="the seed article's example, priced today", box=box.SIMPLE_HEAD)
-    for column in ("component", "article: usage", "article $", "priced as", "today $", "note"):
+    for column in ("component", "article's usage", "article $", "priced as", "today $"):
         table.add_column(column, justify="right" if column.endswith("$") else "left")
     for row in comparison.rows:
         figure = f"{row.article_low:g}" + (f"-{row.article_high:g}" if row.article_high != row.article_low else "")
-        table.add_row(row.component, row.article_usage, figure, row.reading, _usd(row.monthly_usd), row.note)
+        table.add_row(row.component, row.article_usage, figure, row.reading, _usd(row.monthly_usd))
     table.add_section()
     low, high = TOTAL_RANGE
-    table.add_row("subtotal", "", f"{low:g}-{high:g}", "", _usd(comparison.subtotal), "", style="bold")
+    table.add_row("subtotal", "", f"{low:g}-{high:g}", "", _usd(comparison.subtotal), style="bold")
     out.print(table)
+    for row in comparison.rows:
+        out.print(f"- {row.component}: {row.note}", highlight=False)
     verdict = "inside" if comparison.in_range else "outside"
     subtotal = _usd(comparison.subtotal)
     out.print(f"The four components the article prices come to ${subtotal}, {verdict} its ${low:g}-{high:g}.")
