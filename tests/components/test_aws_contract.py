@@ -9,15 +9,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from pipeline_spec import ALARM, KEY, MAPPING, ROLE, Pipeline
+from pipeline_model import Pipeline
 
 from access.evaluate import LabelledPolicy, PolicySet, Request, evaluate
 from components import glue_schema, policies
 from components.key_policy import KEY_ADMIN_ACTIONS
+from policy.rules import types as tokens
 
 
 def _key_policy(p: Pipeline) -> PolicySet:
-    document = json.loads(p.one(KEY).inputs["policy"])
+    document = json.loads(p.one(tokens.KEY).inputs["policy"])
     return PolicySet(identity=[], resource=None, key_policy=LabelledPolicy("key", document))
 
 
@@ -58,7 +59,7 @@ def test_key_policy_lets_the_deployer_encrypt_a_function_environment_through_lam
 def test_key_policy_administration_grants_no_use_of_the_key(example):
     """`kms:Create*` includes kms:CreateGrant and `kms:Put*` kms:PutKeyPolicy ("AWS KMS permissions"): the
     administration statement spells its actions out and none of them encrypts, decrypts or grants."""
-    statements = json.loads(example.one(KEY).inputs["policy"])["Statement"]
+    statements = json.loads(example.one(tokens.KEY).inputs["policy"])["Statement"]
     admin = next(s for s in statements if s["Sid"] == "AccountAdministersKey")
     assert not [a for a in admin["Action"] if "*" in a], f"tenant {example.name}: wildcard admin actions"
     assert set(admin["Action"]) == set(KEY_ADMIN_ACTIONS)
@@ -112,10 +113,10 @@ def test_alarms_cover_failed_batches_for_either_on_failure_destination(example):
     """With `on_failure: s3` no queue is alarmed for failed batches: the mapping's own metrics
     (OnFailureDestinationDeliveredEventCount, DroppedEventCount; dimension EventSourceMappingUUID, Lambda's
     "Event source mapping metrics") cover both destinations."""
-    uuid = example.one(MAPPING).state["uuid"]
+    uuid = example.one(tokens.EVENT_SOURCE_MAPPING).state["uuid"]
     watched = {
         alarm.inputs.get("metricName")
-        for alarm in example.all(ALARM)
+        for alarm in example.all(tokens.METRIC_ALARM)
         if (alarm.inputs.get("dimensions") or {}).get("EventSourceMappingUUID") == uuid
     }
     assert watched == {"OnFailureDestinationDeliveredEventCount", "DroppedEventCount"}, example.name
@@ -124,7 +125,7 @@ def test_alarms_cover_failed_batches_for_either_on_failure_destination(example):
 def test_firehose_role_trust_is_conditioned_on_the_external_id(example):
     """Firehose's "Controlling access" page conditions the delivery role's trust on sts:ExternalId = the
     account id; aws:SourceAccount is not documented for Firehose and would fail every archive's creation."""
-    role = example.one(ROLE, name=example.names.firehose_role)
+    role = example.one(tokens.ROLE, name=example.names.firehose_role)
     [statement] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert statement["Principal"] == {"Service": "firehose.amazonaws.com"}
     assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": example.account_id}}
