@@ -8,10 +8,11 @@ PYPROJECT_SUM := $(shell cksum pyproject.toml | cut -d' ' -f1)
 CORE := $(VENV)/.installed-core-$(PYPROJECT_SUM)
 SANDBOX := $(VENV)/.installed-sandbox-$(PYPROJECT_SUM)
 DEV := $(VENV)/.installed-dev-$(PYPROJECT_SUM)
+BENCH := $(VENV)/.installed-bench-$(PYPROJECT_SUM)
 STACK ?= dev
 PYTEST_ARGS ?=
 
-.PHONY: install plan demo validate test lint package clean
+.PHONY: install plan demo validate test lint bench package clean
 
 $(VENV)/.installed-%-$(PYPROJECT_SUM): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +43,13 @@ test: $(DEV)
 
 lint: $(DEV)
 	$(BIN)/ruff check .
+
+## The benchmarks: the handler against the network floor and the seed article's baselines, its import cost, the
+## plan's per-tenant cost and the sandbox's rate; bench/RESULTS.md and bench/throughput.png are rewritten.
+## BENCH_ARGS=--quick stops the plan at 100 tenants; `python -m bench --help` lists the rest.
+BENCH_ARGS ?=
+bench: $(BENCH)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 ## The handler's vendored dependencies for Lambda (arm64), needed by `pulumi up`.
 package: $(CORE)
