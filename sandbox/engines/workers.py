@@ -2,14 +2,14 @@
 
 `FunctionWorkers(function, endpoint_url, region, log_path=..., code_root=...)` keeps up to
 `max_workers` processes (multiprocessing "spawn": a fresh interpreter, nothing inherited but the
-import path). Each worker
+import path). Each worker (`worker_process.py`)
 
 - replaces its environment with the function's variables plus what Lambda sets
   (`AWS_LAMBDA_FUNCTION_NAME`, `AWS_REGION`, ...), `AWS_ENDPOINT_URL` pointing at the emulator,
   dummy credentials and `POWERTOOLS_TRACE_DISABLED=1` (there is no X-Ray daemon here);
 - sends its stdout and stderr (the handler's JSON logs) to the function's log file;
-- installs the fault plan, imports the handler once (the init phase, a cold start) and then calls
-  `handler(event, context)` for each invocation, unmodified.
+- runs the caller's `process_setup`, if any, installs the fault plan, imports the handler once (the init
+  phase, a cold start) and then calls `handler(event, context)` for each invocation, unmodified.
 
 The parent enforces the timeout for real: a worker still running at the deadline is killed and the
 invocation fails with `Task timed out after N.NN seconds`; a worker that dies (os._exit, a signal)
@@ -22,22 +22,21 @@ import contextlib
 import json
 import multiprocessing
 import os
-import sys
 import threading
 import time
-import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sandbox.engines.faults import FaultPlan
 from sandbox.engines.specs import FunctionSpec
+from sandbox.engines.worker_process import WorkerConfig, lambda_environment, worker_main
 
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024  # Lambda's synchronous response payload limit
 DEFAULT_INIT_TIMEOUT_SECONDS = 30.0  # Lambda allows 10 s; a spawned interpreter on a busy laptop needs more
 MAX_WORKERS_CAP = 32
 FUNCTION_ERROR = "Unhandled"
-PASSED_THROUGH = ("PATH", "HOME", "TMPDIR", "SYSTEMROOT", "LD_LIBRARY_PATH")
 
 
 @dataclass
@@ -69,160 +68,9 @@ class WorkerStats:
     throttles: int = 0
 
 
-@dataclass(frozen=True)
-class WorkerConfig:
-    """Everything a worker process needs; pickled to the child."""
-
-    handler: str
-    environment: dict[str, str]
-    log_path: str
-    code_root: str
-    faults: FaultPlan
-    stream_id: str
-    # Set by the access proof: record every AWS call the handler makes, as the function's role.
-    call_log: str | None = None
-    role_arn: str | None = None
-
-
 def worker_concurrency(parallelization_factor: int, shard_count: int, cap: int = MAX_WORKERS_CAP) -> int:
     """How many execution environments an event source mapping can keep busy at once."""
     return max(1, min(parallelization_factor * max(1, shard_count), cap))
-
-
-def lambda_environment(function: FunctionSpec, endpoint_url: str, region: str) -> dict[str, str]:
-    """The worker's whole environment: a few OS basics, the function's variables, Lambda's own."""
-    env = {key: os.environ[key] for key in PASSED_THROUGH if key in os.environ}
-    env.update(function.environment)
-    env.update(
-        {
-            "LANG": "en_US.UTF-8",
-            "TZ": ":UTC",
-            "PYTHONUNBUFFERED": "1",
-            "AWS_REGION": region,
-            "AWS_DEFAULT_REGION": region,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
-            "AWS_ENDPOINT_URL": endpoint_url,
-            "AWS_LAMBDA_FUNCTION_NAME": function.name,
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
-            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
-            "_HANDLER": function.handler,
-            "POWERTOOLS_TRACE_DISABLED": "1",
-            "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
-        }
-    )
-    env.pop("_X_AMZN_TRACE_ID", None)
-    return env
-
-
-# --------------------------------------------------------------------------- the worker process
-
-
-class LambdaContext:
-    """The `context` argument, with the attributes and method Lambda's Python runtime provides."""
-
-    function_version = "$LATEST"
-
-    def __init__(self, request_id: str, deadline: float) -> None:
-        self.function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
-        self.memory_limit_in_mb = os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"]
-        self.invoked_function_arn = os.environ["SANDBOX_FUNCTION_ARN"]
-        self.aws_request_id = request_id
-        self.log_group_name = os.environ["AWS_LAMBDA_LOG_GROUP_NAME"]
-        self.log_stream_name = os.environ["AWS_LAMBDA_LOG_STREAM_NAME"]
-        self.identity = None
-        self.client_context = None
-        self._deadline = deadline
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.time()) * 1000))
-
-
-def resolve_handler(handler: str) -> Any:
-    """`pkg.module.function`, `pkg/module.function` or `pkg/module.py:function` -> the callable."""
-    import importlib
-
-    if ":" in handler:
-        module_path, func_name = handler.split(":", 1)
-    else:
-        module_path, _, func_name = handler.rpartition(".")
-    module_name = module_path.removesuffix(".py").replace("/", ".")
-    if not module_name or not func_name:
-        raise ValueError(f"Bad handler {handler!r}: expected module.function")
-    return getattr(importlib.import_module(module_name), func_name)
-
-
-def _redirect_output(log_path: str) -> None:
-    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    os.close(fd)
-    for stream in (sys.stdout, sys.stderr):
-        stream.reconfigure(line_buffering=True)
-
-
-def _error_reply(exc: BaseException) -> tuple[str, str, str, list[str]]:
-    trace = traceback.format_exception(exc)
-    print(f"[ERROR] {type(exc).__name__}: {exc}\n{''.join(trace)}", file=sys.stderr, flush=True)
-    return ("error", type(exc).__name__, str(exc), trace)
-
-
-def _invoke_once(fn: Any, injector: Any, request_id: str, event_json: str, deadline: float) -> tuple:
-    event = json.loads(event_json)
-    print(f"START RequestId: {request_id} Version: $LATEST", flush=True)
-    started = time.monotonic()
-    if injector is not None:
-        injector.start_invocation()
-    try:
-        result = fn(event, LambdaContext(request_id, deadline))
-        body = json.dumps(result)
-        reply: tuple = ("ok", body)
-    except Exception as exc:  # the runtime reports any exception as the function's error
-        reply = _error_reply(exc)
-    if injector is not None:
-        injector.end_invocation()
-    duration = (time.monotonic() - started) * 1000
-    print(f"END RequestId: {request_id}", flush=True)
-    print(f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms", flush=True)
-    return reply
-
-
-def worker_main(conn: Any, config: WorkerConfig) -> None:
-    """The worker process: set up like a Lambda execution environment, then serve invocations."""
-    os.environ.clear()
-    os.environ.update(config.environment)
-    if hasattr(time, "tzset"):
-        time.tzset()
-    _redirect_output(config.log_path)
-    if config.code_root not in sys.path:
-        sys.path.insert(0, config.code_root)
-
-    from sandbox.engines import faults
-
-    if config.call_log and config.role_arn:
-        from access.recorder import record_process
-
-        # Before the handler exists, so every client it creates records (as Lambda runs it: as its role).
-        record_process(config.role_arn, config.call_log, account=config.role_arn.split(":")[4])
-    try:
-        injector = faults.install(config.faults, config.stream_id)
-        fn = resolve_handler(config.handler)
-    except Exception as exc:
-        _, _, message, trace = _error_reply(exc)
-        conn.send(("init_error", "Runtime.ImportModuleError", f"Unable to import module: {message}", trace))
-        return
-    conn.send(("ready",))
-    while True:
-        try:
-            message = conn.recv()
-        except EOFError:
-            return
-        if message is None:
-            return
-        request_id, event_json, deadline = message
-        conn.send(_invoke_once(fn, injector, request_id, event_json, deadline))
 
 
 # --------------------------------------------------------------------------- the parent side
@@ -264,7 +112,10 @@ class _Worker:
 
 
 class FunctionWorkers:
-    """A pool of up to `max_workers` execution environments for one function; `invoke` is thread-safe."""
+    """A pool of up to `max_workers` execution environments for one function; `invoke` is thread-safe.
+
+    `process_setup` runs in each new worker before the handler is imported (see `WorkerConfig.setup`).
+    """
 
     def __init__(
         self,
@@ -278,10 +129,10 @@ class FunctionWorkers:
         faults: FaultPlan | None = None,
         init_timeout: float = DEFAULT_INIT_TIMEOUT_SECONDS,
         waits_are_throttles: bool = True,
-        call_log: str | None = None,
+        process_setup: Callable[[], object] | None = None,
     ) -> None:
         self.function = function
-        self._call_log = call_log
+        self._process_setup = process_setup
         self.max_workers = max(1, min(max_workers, MAX_WORKERS_CAP))
         # A wait for a free environment is a Lambda throttle only when the pool size is the function's
         # own concurrency limit (reserved concurrency); a pool capped to spare this machine just queues.
@@ -316,8 +167,7 @@ class FunctionWorkers:
             code_root=self._code_root,
             faults=self._faults,
             stream_id=f"{self.function.name}:{self._spawned}",
-            call_log=self._call_log,
-            role_arn=self.function.role_arn,
+            setup=self._process_setup,
         )
 
     def _acquire(self) -> tuple[_Worker | None, bool]:

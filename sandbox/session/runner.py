@@ -12,6 +12,7 @@ The event source mappings and Firehose deliveries are built from the resources t
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import shutil
 import threading
@@ -22,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from access.recorder import CallLog, record_client
+from access.recorder import CallLog, record_client, record_process
 from components.config import TEMPLATE_FIELD, TIME_BUCKETS, TenantFile, load_tenants, tenant_files
 from components.offline import RegisteredResource
 from components.stack import StackSettings, read_stack_file
@@ -306,7 +307,7 @@ class Sandbox:
             max_workers=min(concurrency, reserved) if reserved else concurrency,
             faults=self.options.faults,
             waits_are_throttles=reserved is not None and reserved <= MAX_WORKERS_PER_FUNCTION,
-            call_log=str(self.options.call_log) if self.options.call_log else None,
+            process_setup=self._recording_process(mapping.function.role_arn),
         )
         esm = EventSourceMapping(
             mapping,
@@ -346,6 +347,13 @@ class Sandbox:
             group = f"/aws/lambda/{mapping.function.name}"
             run.log_delivery = LogDelivery(logs, log_path, group, from_end=self._resuming)
         return run
+
+    def _recording_process(self, principal: str | None) -> Callable[[], object] | None:
+        """When the access proof runs: what a worker process calls to record its handler's calls as `principal`'s
+        (a partial of a module-level function, so it pickles to the spawned worker)."""
+        if self.options.call_log is None or not principal:
+            return None
+        return functools.partial(record_process, principal, str(self.options.call_log), account=principal.split(":")[4])
 
     def _recording_as(self, principal: str | None) -> Callable[[Any], Any] | None:
         """When the access proof runs: a hook that records a client's calls as `principal`'s."""
