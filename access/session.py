@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from access.deployer import Finding, deployer_key_check
-from access.proof import Policies, ProofReport, prove
+from access.program_policies import Policies
+from access.proof import prove
+from access.proof_report import ProofReport
 from access.recorder import CallLog
 from components.offline import evaluate
 from components.stack import read_stack_file

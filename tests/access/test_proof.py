@@ -16,17 +16,11 @@ import pytest
 
 from access.call_types import Call
 from access.calls import calls_for
+from access.key_requests import concrete_actions, expand
 from access.policy_types import Request
-from access.proof import (
-    Policies,
-    ProofReport,
-    UnusedGrantException,
-    concrete_actions,
-    expand,
-    outputs_identity,
-    principal_kind,
-    prove,
-)
+from access.program_policies import Policies, outputs_identity
+from access.proof import prove
+from access.proof_report import ProofReport, UnusedGrantException, principal_kind
 from components.offline import ACCOUNT_ID, Evaluation, evaluate
 from components.stack import read_stack_file
 
