@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from cli import render
+from cli import day_two, render
 from cli.cost import cost
 from cli.sandbox import app as sandbox_app
 from components.config import TenantFileError, expand_tenant_paths, load_tenants, tenant_files
@@ -26,6 +26,9 @@ app = typer.Typer(
 out = Console()
 
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(day_two.failures_app, name="failures")
+app.command()(day_two.query)
+app.command()(day_two.send)
 app.command("cost")(cost)
 
 err = Console(stderr=True)
