@@ -16,9 +16,7 @@ from typer.testing import CliRunner
 
 from access.aws_rules import DEPLOYER_ACTIONS, DEPLOYER_KEY_USE
 from access.deployer import (
-    ACTIONS_WITHOUT_RESOURCE_TYPES,
     DEPLOYER_EXCEPTIONS,
-    KEY_TYPE,
     KMS_WILDCARD_SOURCES,
     KMS_WILDCARDS,
     Finding,
@@ -26,6 +24,7 @@ from access.deployer import (
     deployer_policy,
     needed_actions,
 )
+from access.deployer_scopes import ACTIONS_WITHOUT_RESOURCE_TYPES, KEY_TYPE
 from access.evaluate import evaluate
 from access.policy_types import LabelledPolicy, PolicySet, Request
 from cli.main import app
