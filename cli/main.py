@@ -92,18 +92,26 @@ def plan(
     stack: StackOption = DEFAULT_STACK,
     as_json: Annotated[bool, typer.Option("--json", help="Print every resource with its inputs as JSON.")] = False,
 ) -> None:
-    """Show what `pulumi up` would create for each tenant, offline: no credentials, no Pulumi CLI."""
+    """Show what `pulumi up` would create for each tenant, offline: no credentials, no Pulumi CLI. The policy pack
+    (policy/) judges every tenant; exit 1 on a mandatory violation, as `pulumi up --policy-pack policy` would."""
     from components.offline import evaluate
+    from policy.run import check
 
     try:
         evaluation = evaluate(project, stack, read_named_stack(project, stack))
     except TenantFileError as error:
         fail(error.problems)
         return
+    policy = check(evaluation.stack, evaluation.resources)
     if as_json:
         print(json.dumps([r.as_plan() for r in evaluation.resources], indent=1, sort_keys=True, default=str))
-        return
-    render.plan(out, evaluation)
+        for violation in policy.violations:
+            typer.echo(str(violation), err=True)
+    else:
+        render.plan(out, evaluation, policy)
+    if policy.blocking:
+        blocking = sum(violation.mandatory for violation in policy.violations)
+        fail([f"stack {stack!r}: {blocking} mandatory policy violation(s); `pulumi up` would refuse this plan"])
 
 
 @app.command("deployer-policy")

@@ -1,9 +1,11 @@
-"""Human-readable views: the offline plan, and the sandbox's progress and closing summary."""
+"""Human-readable views: the offline plan with the policy pack's verdict, and the sandbox's progress and closing
+summary."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Console, Group
@@ -11,6 +13,9 @@ from rich.table import Table
 from rich.text import Text
 
 from components.offline import Evaluation, RegisteredResource
+
+if TYPE_CHECKING:  # the pack (pulumi_policy, gRPC) loads only when a plan is judged
+    from policy.run import Report, Violation
 
 # The settings worth seeing per resource type in the plan's summary (input name -> label).
 KEY_SETTINGS = {
@@ -49,19 +54,40 @@ def _settings(resource: RegisteredResource) -> str:
     return " ".join(f"{key}={_compact(resource.inputs[key])}" for key in keys if key in resource.inputs)
 
 
-def plan(console: Console, evaluation: Evaluation) -> None:
+def _resources_table(tenant: str, resources: Sequence[RegisteredResource]) -> Table:
+    table = Table(title=f"tenant {tenant}: {len(resources)} resources", title_justify="left", expand=True)
+    table.add_column("type", overflow="fold", ratio=2)
+    table.add_column("name", overflow="fold", ratio=2)
+    table.add_column("key settings", overflow="fold", ratio=4)
+    for resource in resources:
+        table.add_row(resource.type, resource.name, _settings(resource))
+    return table
+
+
+def _policy_verdict(violations: Sequence[Violation], rule_count: int) -> Text:
+    """The pack's verdict on one tenant: a green line, or a red one and a line per violation. Built as Text, not
+    markup: messages quote settings such as ["ReportBatchItemFailures"]."""
+    if not violations:
+        return Text.assemble(("policy", "green"), f": {rule_count} rules, no violations")
+    lines = [Text.assemble(("policy", "bold red"), f": {len(violations)} violation(s) of {rule_count} rules")]
+    for violation in violations:
+        where = f"{violation.resource_type} {violation.resource_name}" if violation.resource_name else "the stack"
+        lines.append(Text.assemble("  ", (violation.rule, "red"), f" {where}: {violation.message}"))
+    return Text("\n").join(lines)
+
+
+def plan(console: Console, evaluation: Evaluation, policy: Report) -> None:
+    """Every tenant's resources, each followed by the policy pack's verdict on them."""
     grouped = evaluation.by_tenant()
     if not grouped:
         console.print(f"stack {evaluation.stack!r} selects no tenants")
         return
+    rule_count = len(policy.rules)
     for tenant, resources in sorted(grouped.items()):
-        table = Table(title=f"tenant {tenant}: {len(resources)} resources", title_justify="left", expand=True)
-        table.add_column("type", overflow="fold", ratio=2)
-        table.add_column("name", overflow="fold", ratio=2)
-        table.add_column("key settings", overflow="fold", ratio=4)
-        for resource in resources:
-            table.add_row(resource.type, resource.name, _settings(resource))
-        console.print(table)
+        console.print(_resources_table(tenant, resources))
+        console.print(_policy_verdict(policy.of_tenant(tenant), rule_count))
+    if policy.of_tenant(None):
+        console.print(_policy_verdict(policy.of_tenant(None), rule_count))
     counts = Counter(r.tenant for r in evaluation.resources if r.tenant)
     summary = ", ".join(f"{tenant} {count}" for tenant, count in sorted(counts.items()))
     console.print(f"stack {evaluation.stack!r}: {len(grouped)} tenant(s), {sum(counts.values())} resources ({summary})")
