@@ -1,8 +1,9 @@
 """Which tenant a resource of the stack belongs to, and what names and ARNs it owns.
 
-A resource belongs to the tenant whose `TenantPipeline` component is its ancestor (the parent chain the engine
-records); a resource registered outside any component falls back to its physical name's `<tenant>--` prefix,
-the naming convention every tenant's resources follow.
+A resource belongs to the tenant whose `TenantPipeline` component is its ancestor: the parent chain the engine
+records, never the resource's name (`ab-catalog` could be tenant `ab`'s catalog or tenant `ab-catalog`). A
+resource registered outside any component falls back to its `tenant` tag, which the program puts on every
+resource that takes tags.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from .types import TENANT_PIPELINE
 
 # Inputs that hold a resource's name in AWS (what its ARN and other resources' policies are built from).
 PHYSICAL_NAME_PROPS = ("name", "bucket", "functionName", "dashboardName")
-TENANT_SEPARATOR = "--"
 
 
 def tenant_of(resource: Any) -> str | None:
@@ -24,11 +24,8 @@ def tenant_of(resource: Any) -> str | None:
         if node.resource_type == TENANT_PIPELINE:
             return node.name
         node = node.parent
-    for name in physical_names(resource):
-        prefix, separator, _ = name.rpartition("/")[2].partition(TENANT_SEPARATOR)
-        if separator and prefix:
-            return prefix
-    return None
+    tags = known(resource.props, "tags") or {}
+    return known(tags, "tenant")
 
 
 def by_tenant(resources: Iterable[Any]) -> dict[str, list[Any]]:
