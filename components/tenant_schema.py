@@ -232,7 +232,7 @@ class Table(_Section):
 
 
 class Alarms(_Section):
-    """Alarm thresholds. Each default is the seed checklist's; alarms.py says why for each."""
+    """Alarm thresholds. Each default is the seed checklist's; alarm_specs.py says why for each."""
 
     notify: list[EmailStr] | None = Field(
         None, description="who the alarms notify; else the owner", examples=[["oncall@example.com"]]
