@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from strategies import InvalidFile, invalid_files
+from tenant_mutations import InvalidFile, invalid_files
 
 from cli.main import app
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
-from strategies import InvalidFile, invalid_files, tenant_documents, to_yaml
+from strategies import tenant_documents, to_yaml
+from tenant_mutations import InvalidFile, invalid_files
 
 from components.config import TenantFileError, load_tenant, load_tenants, parse_tenant, tenant_files
 

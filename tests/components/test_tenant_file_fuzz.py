@@ -19,7 +19,8 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
-from strategies import RANGES, to_yaml
+from strategies import to_yaml
+from tenant_mutations import RANGES
 
 from components import handler_env, naming
 from components.config import TenantFile, TenantFileError, parse_tenant, tenant_files
