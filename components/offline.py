@@ -1,7 +1,8 @@
 """The offline engine: the Pulumi program evaluated under Pulumi's mocks, no credentials and no CLI.
 
 `tributary plan`, the tests and the benchmarks read the program through `evaluate`; the sandbox passes
-its own `Mocks` (which create each resource in an AWS emulator) to the same function. ARNs are fabricated
+its own `Mocks` (which create each resource in an AWS emulator) to the same function. `evaluate_main` runs
+the project's `__main__.py` itself, with a stack's config, as `pulumi up` would. ARNs are fabricated
 in AWS's own formats from the physical names, so policy documents resolve to what AWS would see.
 """
 
@@ -10,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import runpy
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -268,19 +271,44 @@ def evaluate(
     """Run the program once under mocks, in a fresh event loop; raise TenantFileError for bad files."""
     mocks = mocks or FabricatingMocks(region=settings.region)
     settings = offline_settings(settings)
+    return _run_under_mocks(stack, mocks, lambda: program.run(project_dir, stack, settings))
+
+
+def evaluate_main(
+    project_dir: Path, stack: str, config: Mapping[str, str], mocks: FabricatingMocks | None = None
+) -> Evaluation:
+    """Run the project's `__main__.py` under mocks as `pulumi up` runs it: `config` is the stack's configuration
+    as the engine hands it over (`{"tributary:tenants": '["orders"]', "aws:region": "eu-west-1"}`, values as
+    JSON text), read by the program itself, packaged dependencies required. Its refusals are raised as it raises
+    them (`pulumi.RunError`)."""
+    region = config.get("aws:region") or StackSettings.model_fields["region"].default
+    mocks = mocks or FabricatingMocks(region=region)
+    main = project_dir / "__main__.py"
+    return _run_under_mocks(stack, mocks, lambda: runpy.run_path(str(main)), config)
+
+
+def _run_under_mocks(
+    stack: str, mocks: FabricatingMocks, run: Callable[[], Any], config: Mapping[str, str] | None = None
+) -> Evaluation:
+    """`run` as the program of `stack`, in a fresh event loop with fresh mocks, `config` as the stack's
+    configuration (none given: the engine's is left as it is); the engine is left clean for the next run."""
     with _ENGINE_LOCK:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         try:
             runtime_settings.ROOT.set(None)
+            if config is not None:
+                pulumi.runtime.set_all_config(dict(config))
             pulumi.runtime.set_mocks(
                 mocks, project=PROJECT, stack=stack, preview=False, monitor=TenantTrackingMonitor(mocks)
             )
-            loop.run_until_complete(run_pulumi_func(lambda: program.run(project_dir, stack, settings)))
+            loop.run_until_complete(run_pulumi_func(run))
             root = pulumi.runtime.get_root_resource()
             outputs = loop.run_until_complete(_resolve(getattr(root, "outputs", {})))
         finally:
             _cancel_pending(loop)
+            if config is not None:
+                pulumi.runtime.set_all_config({})
             runtime_settings.ROOT.set(None)
             asyncio.set_event_loop(None)
             loop.close()
