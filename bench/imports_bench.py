@@ -18,7 +18,7 @@ from bench.workload import ROOT
 
 HANDLER_MODULE = "runtime.handler"
 BASELINE_MODULE = "boto3"
-DEFAULT_REPETITIONS = 7
+DEFAULT_REPETITIONS = 5
 SCRIPT = "import time\nstarted = time.perf_counter()\nimport {module}\nprint(time.perf_counter() - started)\n"
 
 

@@ -18,6 +18,7 @@ from bench.workload import BATCH_SIZE, RECORD_BYTES, ROOT, TENANT_OF_MODE
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 PLOT = ROOT / "bench" / "throughput.png"
+MAX_UNACCOUNTED_LINES = 5
 
 
 def _cpu_model() -> str:
@@ -169,7 +170,18 @@ def sandbox_section(s: SandboxResults) -> list[str]:
         "",
         f"The session runs at {s.share_of_raw:.0%} of the emulator's raw put rate.",
         "",
+        *_unaccounted(s.unaccounted),
     ]
+
+
+def _unaccounted(lines: tuple[str, ...]) -> list[str]:
+    """The session report's first few lines about records it could not account for."""
+    if not lines:
+        return []
+    shown = [f"- unaccounted: {line}" for line in lines[:MAX_UNACCOUNTED_LINES]]
+    if len(lines) > MAX_UNACCOUNTED_LINES:
+        shown.append(f"- ... and {len(lines) - MAX_UNACCOUNTED_LINES} more")
+    return [*shown, ""]
 
 
 def render(results: RunResults, started: datetime, seconds: float, command: str) -> str:
@@ -219,6 +231,7 @@ def plot(h: HandlerResults, path: Path = PLOT) -> None:
         bars = axes.bar(offsets, rates, width, label=f"RTT {rtt:.0f} ms")
         axes.bar_label(bars, labels=[f"{rate:,.0f}" for rate in rates], fontsize=7, rotation=90, padding=2)
     axes.set_yscale("log")
+    axes.set_ylim(top=max(r.records_per_second for r in h.results) * 3)  # room for the bar labels
     axes.set_ylabel("records per second (log)")
     axes.set_xticks(range(len(labels)), labels, rotation=25, ha="right")
     axes.set_title(
