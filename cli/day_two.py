@@ -128,6 +128,8 @@ def export(
             f"{tenant}: {found.batch_records} message(s) record batches the mapping gave up on (no payload); "
             f"`tributary redrive {tenant}` replays them from the stream"
         )
+    if target.names.failure_bucket:
+        _note(f"{tenant}: the mapping records given-up batches in s3://{target.names.failure_bucket}/ (on_failure: s3)")
     if found.unrecognised:
         _note(f"{tenant}: {found.unrecognised} message(s) are neither pills nor batch records; left in the queue")
     if not delete:
@@ -168,4 +170,4 @@ def send(
         sent = put(target.client("kinesis"), stream, records)
     except PutFailed as error:
         _fail(f"{tenant}: {stream} in {target.where} refused records after {error.sent} of {len(records)}: {error}")
-    out.print(f"sent {sent} record(s) to {tenant}'s stream {stream} in {target.where}", soft_wrap=True)
+    out.print(f"sent {sent} record(s) to stream {stream} (tenant {tenant}) in {target.where}", soft_wrap=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import boto3
@@ -27,8 +27,10 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from components.config import TenantFileError, load_tenant, tenant_files
 from components.naming import DEFAULT_STACK
-from components.offline import Evaluation
 from components.stack import read_named_stack, stack_file
+
+if TYPE_CHECKING:  # the engine imports Pulumi: only once a tenant is resolved, not when the command starts
+    from components.offline import Evaluation
 
 # Where `tributary sandbox deploy` records what it deployed, under the project.
 SANDBOX_RECORD = Path(".sandbox") / "deployment.json"
@@ -127,6 +129,9 @@ def deployed_tenant(evaluation: Evaluation, tenant: str) -> DeployedTenant:
         stream=outputs["stream_name"],
         function=outputs["function_name"],
         table=outputs["table_name"],
+        # On AWS the offline engine builds it from the caller's real account in SQS's documented form,
+        # https://sqs.<region>.amazonaws.com/<account>/<name>, so no GetQueueUrl call (the reader policy grants none):
+        # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-queue-message-identifiers.html
         failure_queue_url=outputs["failure_queue_url"],
         failure_bucket=_failure_bucket(resources),
         archive=_archive(resources),
@@ -144,7 +149,7 @@ def _failure_bucket(resources: list) -> str | None:
 
 
 def _archive(resources: list) -> ArchiveLocation | None:
-    from components.archive import PARQUET_INPUT
+    from components.archive import PARQUET_INPUT  # pulumi_aws is slow to import: not when the command starts
 
     for resource in resources:
         if resource.type == GLUE_TABLE:
