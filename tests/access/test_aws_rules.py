@@ -26,11 +26,16 @@ from access.aws_rules import (
     SERVICE_PRINCIPAL_KEY_USE,
     KeyUse,
 )
+from components import defaults, naming
+from components.alarm_specs import MAPPING_UUID, alarm_specs
+from components.config import load_tenant
+from components.glue_schema import glue_type
 
 AWS_DOCS = "https://docs.aws.amazon.com/"
 # `service:Action`, with a trailing wildcard where AWS's own page writes one (kms:GenerateDataKey*).
 ACTION_SHAPE = re.compile(r"[a-z0-9-]+:[A-Z][A-Za-z0-9]*\*?")
 COMPONENTS = Path(__file__).resolve().parents[2] / "components"
+EXAMPLE_TENANT = load_tenant(COMPONENTS.parent / "tenants" / "sensors.yaml")
 
 ALL_KEY_USES: list[tuple[str, KeyUse]] = [
     (f"{table}[{key}]", use)
@@ -174,23 +179,27 @@ def test_rules_deployer_passes_the_roles_it_hands_to_services() -> None:
         assert "iam:PassRole" in DEPLOYER_ACTIONS[token], token
 
 
-def test_rules_esm_metrics_are_the_kinesis_event_count_group_by_mapping() -> None:
+def test_rules_esm_metrics_are_the_ones_the_mapping_turns_on_and_its_alarms_read() -> None:
     assert ESM_METRICS.source.startswith(AWS_DOCS)
-    assert (ESM_METRICS.metrics_config, ESM_METRICS.namespace) == ("EventCount", "AWS/Lambda")
-    assert (ESM_METRICS.dimension, ESM_METRICS.statistic) == ("EventSourceMappingUUID", "Sum")
-    assert set(ESM_METRICS.names()) == {
-        "PolledEventCount",
-        "FilteredOutEventCount",
-        "InvokedEventCount",
-        "FailedInvokeEventCount",
-        "DroppedEventCount",
-        "OnFailureDestinationDeliveredEventCount",
-    }
     assert all(metric.meaning for metric in ESM_METRICS.metrics)
+    assert [ESM_METRICS.metrics_config] == defaults.ESM_METRICS, "the mapping must turn the page's group on"
+    mapping_alarms = [
+        spec
+        for spec in alarm_specs(EXAMPLE_TENANT, naming.tenant_names(EXAMPLE_TENANT.tenant, naming.DEFAULT_STACK))
+        if spec.namespace == ESM_METRICS.namespace and spec.metric_name in ESM_METRICS.names()
+    ]
+    assert mapping_alarms, "no alarm reads the event source mapping's metrics"
+    for spec in mapping_alarms:
+        assert spec.dimensions == {ESM_METRICS.dimension: MAPPING_UUID}, spec.suffix
+        assert spec.statistic == ESM_METRICS.statistic, spec.suffix
 
 
-def test_rules_openx_timestamp_formats_cite_the_record_format_conversion_page() -> None:
-    assert len(OPENX_TIMESTAMP_FORMATS) == 5
+def test_rules_openx_timestamps_take_no_rfc3339_offset_so_date_time_fields_archive_as_text() -> None:
+    # Every format the page lists, by its own example: none carries an offset such as +02:00, which a valid
+    # RFC 3339 `date-time` may; so the archive keeps those fields as text, and `date` as a date column.
+    assert OPENX_TIMESTAMP_FORMATS
     for timestamp_format in OPENX_TIMESTAMP_FORMATS:
         assert timestamp_format.source.startswith(AWS_DOCS), timestamp_format
-        assert timestamp_format.pattern and timestamp_format.example, timestamp_format
+        assert not re.search(r"[+-]\d\d:?\d\d$", timestamp_format.example), timestamp_format
+    assert glue_type({"type": "string", "format": "date-time"}) == "string"
+    assert glue_type({"type": "string", "format": "date"}) == "date"

@@ -19,7 +19,6 @@ from access.deployer import (
     DEPLOYER_EXCEPTIONS,
     KMS_WILDCARD_SOURCES,
     KMS_WILDCARDS,
-    Finding,
     deployer_key_check,
     deployer_policy,
     needed_actions,
@@ -248,9 +247,13 @@ def test_deployer_key_check_reports_keys_of_another_stack_as_out_of_reach(dev_pl
     assert (KEY_TYPE, "kms:PutKeyPolicy") in actions
 
 
-def test_deployer_key_check_finding_is_one_line_naming_tenant_type_and_action():
-    finding = Finding("orders", "aws:lambda/function:Function", "kms:CreateGrant", "implicitly denied: no statement")
-    assert str(finding) == "orders: aws:lambda/function:Function: kms:CreateGrant: implicitly denied: no statement"
+def test_deployer_key_check_finding_is_one_line_naming_tenant_type_action_and_the_evaluators_reason(dev_plan):
+    findings = deployer_key_check(_without_deployer_lambda_statement(dev_plan))
+    assert findings
+    for finding in findings:
+        line = str(finding)
+        assert "\n" not in line, line
+        assert line.startswith(f"{finding.tenant}: {finding.type}: {finding.action}: implicitly denied: "), line
 
 
 def test_deployer_key_check_never_asks_for_a_refused_action(dev_plan):

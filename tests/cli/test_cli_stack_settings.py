@@ -57,5 +57,7 @@ def test_cli_validates_a_fresh_project_without_a_stack_file_on_the_default_stack
 @pytest.mark.parametrize("name", ["xn--foo", "sthree-foo", "amzn-s3-demo-foo"])
 def test_cli_new_refuses_a_name_s3_reserves_and_writes_nothing(runner, project, name):
     lines = _problems(runner.invoke(app, ["new", name, "--project", str(project)]))
-    assert all(line.startswith(f"{project / 'tenants' / name}.yaml: tenant: ") for line in lines), lines
+    assert lines and all(line.startswith(f"{project / 'tenants' / name}.yaml: tenant: ") for line in lines), lines
+    prefix = name.removesuffix("foo")
+    assert any(f"may not begin with {prefix!r}" in line for line in lines), lines
     assert not (project / "tenants" / f"{name}.yaml").exists()

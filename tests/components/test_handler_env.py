@@ -107,4 +107,6 @@ def _counters_tenant(counter: str) -> dict:
 def test_config_refuses_fields_the_handler_reserves(name):
     with pytest.raises(TenantFileError) as refused:
         parse_tenant(to_yaml(_counters_tenant(name)), "tenants/reserved.yaml")
-    assert any(line.startswith("tenants/reserved.yaml: records.") for line in refused.value.problems)
+    assert refused.value.problems == [
+        f"tenants/reserved.yaml: records.schema.properties.{name}: {name!r} is reserved by the table (rename the field)"
+    ]

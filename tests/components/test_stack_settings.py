@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components import naming
-from components.config import TenantFileError
-from components.stack import StackSettings, read_named_stack, read_stack_file
+from components.config import TenantFileError, load_tenants, tenant_files
+from components.stack import StackSettings, read_named_stack, read_stack_file, select_tenants
 
 SOURCE = "Pulumi.prod.yaml"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -180,10 +180,13 @@ def test_stack_file_that_is_not_yaml_is_one_line(tmp_path):
     assert "not valid YAML at line" in error.value.problems[0]
 
 
-def test_stack_settings_of_the_repository_stacks_load():
-    for path in PROJECT_ROOT.glob("Pulumi.*.yaml"):
-        stack = path.name[len("Pulumi.") : -len(".yaml")]
-        assert isinstance(read_named_stack(PROJECT_ROOT, stack), StackSettings)
+def test_stack_settings_of_the_repository_stacks_load_and_each_selects_a_tenant():
+    stacks = sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in PROJECT_ROOT.glob("Pulumi.*.yaml"))
+    assert {"dev", "cell-1"} <= set(stacks), stacks
+    for stack in stacks:
+        settings_ = read_named_stack(PROJECT_ROOT, stack)
+        tenants = load_tenants(tenant_files(PROJECT_ROOT / settings_.tenants_dir), stack)
+        assert select_tenants(tenants, settings_.tenants), f"Pulumi.{stack}.yaml selects no tenant: up would refuse"
 
 
 def test_stack_file_with_yaml_aliases_is_refused_before_it_expands(tmp_path):
