@@ -122,7 +122,10 @@ def serve(connection: Any, handler: str, environment: dict[str, str], profile_pa
     events: dict[str, dict[str, Any]] = {}
     invoked = 0
     while True:
-        message = connection.recv()
+        try:
+            message = connection.recv()
+        except EOFError:  # the parent is gone: nothing left to serve
+            return
         if message[0] == "load":
             events[message[1]] = message[2]
             connection.send(("ok", None))

@@ -133,6 +133,20 @@ def _invoke(function: Function, case: Case, endpoint: FakeAwsEndpoint, result: C
     return invocation
 
 
+def _start_all(all_cases: list[Case], endpoints: dict[float, FakeAwsEndpoint]) -> list[Function]:
+    """A function per case, started a few at a time (spawning is mostly imports); if one fails to start, the
+    others are closed before its error is raised."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(_start, case, endpoints[case.rtt_ms]) for case in all_cases]
+    started = [future.result() for future in futures if future.exception() is None]
+    failed = [future.exception() for future in futures if future.exception() is not None]
+    if failed:
+        for function in started:
+            function.close()
+        raise failed[0]
+    return started
+
+
 def run(repetitions: int = DEFAULT_REPETITIONS, progress=print) -> HandlerResults:
     """Every case, warmed up once, then `repetitions` interleaved rounds."""
     all_cases = cases()
@@ -140,8 +154,7 @@ def run(repetitions: int = DEFAULT_REPETITIONS, progress=print) -> HandlerResult
     warm_ups = {_event_name(c): event_for(c.mode, c.keys, WARM_UP_RECORDS) for c in all_cases}
     endpoints = {rtt: FakeAwsEndpoint(rtt_seconds=rtt / 1000).start() for rtt in RTTS_MS}
     try:
-        with ThreadPoolExecutor(max_workers=4) as pool:  # spawning is mostly imports: overlap them
-            functions = list(pool.map(lambda c: _start(c, endpoints[c.rtt_ms]), all_cases))
+        functions = _start_all(all_cases, endpoints)
         try:
             for function, case in zip(functions, all_cases, strict=True):
                 function.load(_event_name(case), events[_event_name(case)])
