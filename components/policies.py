@@ -78,10 +78,9 @@ def _allow(sid: str, actions: list[str], resources: list[str], **extra) -> dict:
 
 
 # Each service's documented trust: Firehose's "Controlling access" page conditions the trust on
-# sts:ExternalId = the account id; Lambda's execution-role page documents a trust without conditions
-# (a function can only be given a role of its own account, through iam:PassRole).
-FIREHOSE_ACCESS = "https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html"
-LAMBDA_EXECUTION_ROLE = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html"
+# sts:ExternalId = the account id (https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html);
+# Lambda's execution-role page documents a trust without conditions, a function being given only a role of
+# its own account, through iam:PassRole (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html).
 
 
 def assume_role_policy(service: str, account_id: str) -> dict:
