@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -17,17 +16,27 @@ from rich.console import Console
 from rich.live import Live
 
 from cli import render
+from cli.sandbox_render import (
+    Phases,
+    draining,
+    print_drain,
+    print_report,
+    producing,
+    progress_columns,
+)
 from components.config import TenantFileError, load_tenant
 from components.naming import DEFAULT_STACK
 from components.stack import read_stack_file
+from sandbox.engines.emulator import EmulatorClients
 from sandbox.engines.faults import FaultSpecError, parse_faults
 from sandbox.session import traffic
-from sandbox.session.deploy import START_OVER, Clients, DeployError, Deployment, check_endpoint
-from sandbox.session.report import SessionReport, TenantReport, build_report, drain_summary, processing_counts
-from sandbox.session.runner import Sandbox, SandboxOptions, partition_key_for
+from sandbox.session.deploy import START_OVER, DeployError, Deployment, check_endpoint
+from sandbox.session.paths import SandboxPaths
+from sandbox.session.report import build_report, drain_summary
+from sandbox.session.runner import Sandbox, SandboxOptions
+from sandbox.session.synthetic import ProducedRecord
 
 HEARTBEAT_SECONDS = 10.0
-DEPLOYMENT_RECORD = Path(".sandbox") / "deployment.json"
 
 app = typer.Typer(
     help="Run every tenant's pipeline on this machine against an AWS emulator. Alone, it runs a whole session: "
@@ -54,91 +63,7 @@ def _print_version(requested: bool) -> None:
         raise typer.Exit()
 
 
-# --------------------------------------------------------------------------------- phases and progress
-
-
-def say(console: Console, text: str, style: str | None = None) -> None:
-    """One message: wrapped between words on a terminal, one unbroken line in a log (so grep finds it whole)."""
-    console.print(text, style=style, soft_wrap=not console.is_terminal, markup=False, highlight=False)
-
-
-class Phases:
-    """Named phases on the progress stream (deploy, produce, drain, report) and, when that stream is not a
-    terminal (a log, CI), a heartbeat line every `heartbeat` seconds, so a long phase is never silent."""
-
-    def __init__(self, console: Console, heartbeat: float) -> None:
-        self.console = console
-        self._heartbeat = heartbeat
-        self._name = ""
-        self._status: Callable[[], str] = lambda: ""
-        self._since = time.monotonic()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self, name: str, detail: str, status: Callable[[], str] | None = None) -> None:
-        self._name, self._status, self._since = name, status or (lambda: ""), time.monotonic()
-        say(self.console, f"{name}: {detail}")
-
-    def done(self, detail: str) -> None:
-        elapsed = time.monotonic() - self._since
-        say(self.console, f"{self._name}: {detail} ({elapsed:.0f} s)")
-
-    def __enter__(self) -> Phases:
-        if not self.console.is_terminal:
-            self._thread = threading.Thread(target=self._beat, daemon=True, name="sandbox-heartbeat")
-            self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.quiet()
-
-    def quiet(self) -> None:
-        """No more heartbeats: what follows (stopping the workers and the emulator) is not a phase to watch."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def _beat(self) -> None:
-        while not self._stop.wait(self._heartbeat):
-            try:
-                status = self._status()
-            except Exception as error:  # noqa: BLE001 - a heartbeat never ends the session
-                status = f"(status unavailable: {error})"
-            elapsed = time.monotonic() - self._since
-            line = f"{self._name} {elapsed:.0f} s: {status or 'working'}"
-            say(self.console, line)
-
-
-def _progress_columns(sandbox: Sandbox) -> dict[str, dict[str, str]]:
-    columns = {}
-    for name, run in sorted(sandbox.runs.items()):
-        counts = processing_counts(sandbox, run)
-        values = {
-            "produced": "producing" if counts.produced is None else str(counts.produced),
-            "processed": str(counts.processed),
-            "  written": str(counts.written),
-            "  skipped": str(counts.skipped),
-            "  to failure queue": str(counts.to_failure_queue),
-            "  given up": str(counts.given_up),
-            "iterator age": f"{counts.iterator_age_seconds:.1f} s",
-        }
-        if run.firehose is not None:
-            values |= {"archived": str(counts.archived), "archive errors": str(counts.archive_errors)}
-        columns[name] = values
-    return columns
-
-
-def _producing(sandbox: Sandbox) -> str:
-    running = [name for name, run in sorted(sandbox.runs.items()) if run.manifest is None]
-    return f"{len(sandbox.runs) - len(running)} of {len(sandbox.runs)} tenants' producers done"
-
-
-def _draining(sandbox: Sandbox) -> str:
-    counts = [processing_counts(sandbox, run) for run in sandbox.runs.values()]
-    produced = sum(c.produced or 0 for c in counts)
-    archived = sum(c.archived + c.archive_errors for c in counts)
-    return f"processed {sum(c.processed for c in counts)} of {produced} records, archived {archived} of {produced}"
+# --------------------------------------------------------------------------------- the session
 
 
 def _run_session(sandbox: Sandbox, phases: Phases, timeout: float) -> bool:
@@ -151,15 +76,15 @@ def _run_session(sandbox: Sandbox, phases: Phases, timeout: float) -> bool:
     )
     drain = f"until every record is processed and archived (at most {timeout:.0f} s)"
     if not phases.console.is_terminal:
-        phases.start("produce", produce, lambda: _producing(sandbox))
+        phases.start("produce", produce, lambda: producing(sandbox))
         sandbox.produce()
-        phases.start("drain", drain, lambda: _draining(sandbox))
+        phases.start("drain", drain, lambda: draining(sandbox))
         return sandbox.drain(timeout)
     width = phases.console.width
     with Live(console=phases.console, refresh_per_second=4, transient=True) as display:
 
         def refresh() -> None:
-            display.update(render.measures_view("progress", _progress_columns(sandbox), width))
+            display.update(render.measures_view("progress", progress_columns(sandbox), width))
 
         phases.start("produce", produce)
         sandbox.produce(on_progress=refresh)
@@ -167,57 +92,6 @@ def _run_session(sandbox: Sandbox, phases: Phases, timeout: float) -> bool:
         drained = sandbox.drain(timeout, on_progress=refresh)
         refresh()
     return drained
-
-
-# --------------------------------------------------------------------------------- the summary
-
-
-def _summary_columns(tenants: list[TenantReport]) -> dict[str, dict[str, str]]:
-    columns = {}
-    for tenant in tenants:
-        values = {
-            "mode": tenant.write_mode,
-            "produced": tenant.produced,
-            "  resent": tenant.duplicates,
-            "  poison pills": tenant.invalid,
-            "processed": tenant.processed,
-            "  written": tenant.written,
-            "  skipped": tenant.skipped,
-            "  to failure queue": tenant.to_failure_queue,
-            "  given up": tenant.given_up,
-            "table items": tenant.table_items,
-            "failure messages": tenant.failure_messages,
-        }
-        if tenant.archive_location:
-            values |= {"archived": tenant.archived_rows, "archive errors": tenant.archive_errors}
-        values["unaccounted"] = len(tenant.unaccounted)
-        columns[tenant.tenant] = {label: str(value) for label, value in values.items()}
-    return columns
-
-
-def _print_alarms(console: Console, tenant: str, alarms: list[str], reasons: dict[str, str]) -> None:
-    if not alarms:
-        say(console, f"{tenant}: no alarm in ALARM")
-    for alarm in alarms:
-        say(console, f"{tenant}: {alarm} in ALARM: {reasons.get(alarm, '')}")
-
-
-def _print_report(console: Console, report: SessionReport) -> None:
-    console.print(render.measures_view("summary", _summary_columns(report.tenants), console.width))
-    console.print(f"{report.produced} records in {report.seconds:.1f} s: {report.events_per_second:.0f} events/s")
-    for tenant in report.tenants:
-        _print_alarms(console, tenant.tenant, tenant.alarms_firing, tenant.alarm_reasons)
-    for tenant in report.tenants:
-        if tenant.archive_location:
-            say(console, f"{tenant.tenant}: archive at {tenant.archive_location}")
-    if report.query_hint:
-        console.print(report.query_hint, soft_wrap=True, markup=False)
-    for tenant in report.tenants:
-        for problem in tenant.unaccounted[:5]:
-            say(console, f"{tenant.tenant}: unaccounted: {problem}", style="red")
-
-
-# --------------------------------------------------------------------------------- the session
 
 
 ProjectOption = Annotated[Path, typer.Option("--project", help="The project folder (Pulumi.yaml, tenants/).")]
@@ -275,7 +149,7 @@ def run(
         faults=fault_plan,
         time_scale=time_scale,
         seed=seed,
-        work_dir=project / ".sandbox",
+        work_dir=SandboxPaths.for_project(project).root,
     )
     # With --json, stdout carries the JSON alone; phases and heartbeats go to stderr.
     progress = err if as_json else out
@@ -300,7 +174,7 @@ def run(
             if as_json:
                 print(json.dumps(report.as_dict(), indent=1, sort_keys=True))
             else:
-                _print_report(out, report)
+                print_report(out, report)
     if not drained:
         typer.echo(f"the pipelines did not drain within {timeout:.0f} s", err=True)
     if not drained or report.unaccounted:
@@ -366,9 +240,10 @@ def deploy(
 
     with _refusals():
         deployment = deploy_into(project, stack, read_stack_file(project, stack), endpoint_url)
-    path = project / DEPLOYMENT_RECORD
+    paths = SandboxPaths.for_project(project)
+    path = paths.deployment_record
     deployment.save(path)
-    (path.parent / "positions.json").unlink(missing_ok=True)
+    paths.positions.unlink(missing_ok=True)  # a new deployment: nothing read yet
     for tenant in deployment.tenants():
         outputs = deployment.evaluation.outputs[tenant]
         out.print(f"{tenant}: stream {outputs['stream_name']}, table {outputs['table_name']}", soft_wrap=True)
@@ -387,7 +262,7 @@ def send(
     project: ProjectOption = Path("."),
 ) -> None:
     """Put each line of FILE on TENANT's stream, as is (invalid lines become poison pills)."""
-    record_path = project / DEPLOYMENT_RECORD
+    record_path = SandboxPaths.for_project(project).deployment_record
     with _refusals():
         try:
             lines = _numbered_lines(file)
@@ -399,8 +274,8 @@ def send(
         stack = deployment.evaluation.stack
         tenant_file = load_tenant(project / read_stack_file(project, stack).tenants_dir / f"{tenant}.yaml", stack)
         records = [
-            traffic.ProducedRecord(
-                index=n, data=line, partition_key=partition_key_for(tenant_file, line, n), kind="given"
+            ProducedRecord(
+                index=n, data=line, partition_key=traffic.partition_key_for(tenant_file, line, n), kind="given"
             )
             for n, line in lines
         ]
@@ -410,7 +285,7 @@ def send(
         deployment.check_live(record_path)
         stream = deployment.evaluation.outputs[tenant]["stream_name"]
         try:
-            traffic.put_records(Clients(deployment.endpoint_url, deployment.region).kinesis, stream, records)
+            traffic.put_records(EmulatorClients(deployment.endpoint_url, deployment.region).kinesis, stream, records)
         except (ClientError, BotoCoreError, traffic.PutError) as error:
             _fail(f"{tenant}: the emulator at {deployment.endpoint_url} refused the records ({error})")
     out.print(f"sent {len(records)} record(s) to {tenant}; `tributary sandbox drain` processes them")
@@ -424,11 +299,12 @@ def drain(
     as_json: JsonOption = False,
 ) -> None:
     """Run every deployed mapping and delivery until all records sent so far are processed and archived."""
-    record_path = project / DEPLOYMENT_RECORD
+    paths = SandboxPaths.for_project(project)
+    record_path = paths.deployment_record
     with _refusals():
         deployment = Deployment.load(record_path)
         deployment.check_live(record_path)
-        options = SandboxOptions(time_scale=time_scale, work_dir=record_path.parent)
+        options = SandboxOptions(time_scale=time_scale, work_dir=paths.root)
         sandbox = Sandbox(project, deployment.evaluation.stack, options, deployment.endpoint_url, None, deployment)
         try:
             sandbox.start()
@@ -444,25 +320,6 @@ def drain(
     if as_json:
         print(json.dumps(summary, indent=1, sort_keys=True))
     else:
-        columns = {
-            row["tenant"]: {
-                label: str(row[key])
-                for label, key in (
-                    ("processed", "processed"),
-                    ("  written", "written"),
-                    ("  skipped", "skipped"),
-                    ("  to failure queue", "to_failure_queue"),
-                    ("  given up", "given_up"),
-                    ("table items", "table_items"),
-                    ("failure messages", "failure_messages"),
-                    ("archived", "archived_rows"),
-                    ("archive errors", "archive_errors"),
-                )
-            }
-            for row in summary["tenants"]
-        }
-        out.print(render.measures_view("this drain (read back from the emulator)", columns, out.width))
-        for row in summary["tenants"]:
-            _print_alarms(out, row["tenant"], row["alarms_firing"], row["alarm_reasons"])
+        print_drain(out, summary)
     if not drained:
         _fail(f"the pipelines did not drain within {timeout:.0f} s")

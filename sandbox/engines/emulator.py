@@ -2,6 +2,7 @@
 
     with Emulator() as endpoint_url:
         kinesis = client("kinesis", endpoint_url)
+        clients = EmulatorClients(endpoint_url)   # one client per service, as attributes: clients.sqs
 
 moto keeps its state per process, not per server: starting an emulator empties it, so two emulators
 in one process must not be used at the same time.
@@ -33,6 +34,25 @@ def client(service: str, endpoint_url: str, region: str = DEFAULT_REGION, **conf
         config=Config(retries={"mode": "standard"}, **config),
         **DUMMY_CREDENTIALS,
     )
+
+
+class EmulatorClients:
+    """One boto3 client per service at the emulator, made on first use: `clients.kinesis`, `clients.awslambda`."""
+
+    def __init__(self, endpoint_url: str, region: str = DEFAULT_REGION):
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self._session = boto3.session.Session(region_name=region, **DUMMY_CREDENTIALS)
+        self._clients: dict[str, Any] = {}
+        self._config = Config(retries={"max_attempts": 3, "mode": "standard"})
+
+    def __getattr__(self, service: str) -> Any:
+        if service.startswith("_"):
+            raise AttributeError(service)
+        if service not in self._clients:
+            api = "lambda" if service == "awslambda" else service  # `lambda` is a keyword
+            self._clients[service] = self._session.client(api, endpoint_url=self.endpoint_url, config=self._config)
+        return self._clients[service]
 
 
 def _serialized(app: Any) -> Any:

@@ -3,16 +3,17 @@
     with Sandbox(project_dir, "dev", options) as sandbox:
         sandbox.produce()
         sandbox.drain()
-        report = sandbox.report()
+        report = build_report(sandbox)  # sandbox/session/report.py
 
-The event source mappings and Firehose deliveries are built from the resources the program registered
-(`specs_for`), so they run with exactly the settings `pulumi up` would give them on AWS.
+Each tenant's event source mapping and Firehose delivery run with the settings AWS's own descriptions of the
+deployed resources give them (`tenant_specs.py`): the mapping as the deployment record describes it, the
+function and the delivery stream as the emulator stores them. Its state between commands lives in
+`SandboxPaths(options.work_dir)`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import shutil
 import threading
@@ -23,31 +24,29 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from access.recorder import CallLog, record_client, record_process
-from components.config import TEMPLATE_FIELD, TIME_BUCKETS, TenantFile, load_tenants, tenant_files
+from components.config import TenantFile, load_tenants, tenant_files
 from components.offline import RegisteredResource
 from components.stack import StackSettings, read_stack_file
-from sandbox.engines.emulator import Emulator
+from runtime import settings as handler_settings
+from sandbox.engines.emulator import Emulator, EmulatorClients
 from sandbox.engines.emulator import client as emulator_client
 from sandbox.engines.event_source import EventSourceMapping
 from sandbox.engines.faults import FaultPlan
 from sandbox.engines.firehose import FirehoseDelivery
 from sandbox.engines.observe import AlarmEvaluator, AlarmState, EmfReader, LogDelivery, MetricSink
-from sandbox.engines.specs import DeliverySpec, FunctionSpec, MappingSpec
+from sandbox.engines.specs import DeliverySpec, MappingSpec
 from sandbox.engines.workers import FunctionWorkers, worker_concurrency
 from sandbox.session import traffic
-from sandbox.session.deploy import Clients, DeployError, Deployment, deploy
+from sandbox.session.deploy import DeployError, Deployment, deploy
+from sandbox.session.paths import SandboxPaths
+from sandbox.session.recording import CallRecording
+from sandbox.session.synthetic import TrafficOptions, traffic_hints
+from sandbox.session.tenant_specs import TenantSpecs, read_tenant_specs
 
-FUNCTION = "aws:lambda/function:Function"
-MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
-DELIVERY = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
-GLUE_TABLE = "aws:glue/catalogTable:CatalogTable"
-CONSUMER = "aws:kinesis/streamConsumer:StreamConsumer"
 MAX_WORKERS_PER_FUNCTION = 4
 # How long a caught-up mapping or delivery waits before polling its shards again. Lambda polls an idle
 # shard about once a second; every tenant's pollers share one emulator, so idle ones must stay quiet.
 IDLE_POLL_SECONDS = 0.25
-CLOUDWATCH = "service:cloudwatch.amazonaws.com"  # the principal alarms publish to their topic as
 
 
 @dataclass(frozen=True)
@@ -60,107 +59,9 @@ class SandboxOptions:
     faults: FaultPlan = field(default_factory=FaultPlan)
     time_scale: float = 0.02  # batching windows and Firehose buffer intervals are this much shorter
     seed: int = 7
-    work_dir: Path = Path(".sandbox")
+    work_dir: Path = SandboxPaths.for_project(Path(".")).root  # where the session keeps its state
     # The access proof: every AWS call of every principal is recorded here (JSON Lines of access.calls.Call).
     call_log: Path | None = None
-
-
-# --------------------------------------------------------------------------------- specs from the program
-
-
-def _only(resources: list[RegisteredResource], type_: str) -> RegisteredResource | None:
-    matches = [r for r in resources if r.type == type_]
-    return matches[0] if matches else None
-
-
-def mapping_spec(resources: list[RegisteredResource]) -> MappingSpec:
-    """The event source mapping exactly as the program configured it, with the emulator's ARNs."""
-    function = _only(resources, FUNCTION)
-    mapping = _only(resources, MAPPING)
-    if function is None or mapping is None:
-        raise ValueError("the tenant has no processor function or event source mapping")
-    inputs = mapping.inputs
-    source = inputs["eventSourceArn"]
-    consumer = _only(resources, CONSUMER)
-    if consumer is not None and source == consumer.state.get("arn"):
-        # The sandbox reads shards directly; a dedicated consumer changes throughput, not semantics.
-        source = consumer.inputs["streamArn"]
-    f = function.inputs
-    spec = FunctionSpec(
-        name=f["name"],
-        handler=f["handler"],
-        environment=dict(f["environment"]["variables"]),
-        timeout_seconds=int(f["timeout"]),
-        memory_mb=int(f["memorySize"]),
-        function_arn=function.state["arn"],
-        role_arn=f.get("role"),
-    )
-    destination = (inputs.get("destinationConfig") or {}).get("onFailure", {}).get("destinationArn")
-    return MappingSpec(
-        uuid=mapping.id,
-        stream_arn=source,
-        function=spec,
-        batch_size=int(inputs["batchSize"]),
-        batching_window_seconds=int(inputs.get("maximumBatchingWindowInSeconds", 0)),
-        parallelization_factor=int(inputs.get("parallelizationFactor", 1)),
-        starting_position=inputs["startingPosition"],
-        bisect_on_error=bool(inputs.get("bisectBatchOnFunctionError")),
-        max_retries=int(inputs.get("maximumRetryAttempts", -1)),
-        max_record_age_seconds=int(inputs.get("maximumRecordAgeInSeconds", -1)),
-        report_batch_item_failures="ReportBatchItemFailures" in (inputs.get("functionResponseTypes") or []),
-        on_failure_destination=destination,
-    )
-
-
-def delivery_spec(resources: list[RegisteredResource]) -> DeliverySpec | None:
-    delivery = _only(resources, DELIVERY)
-    if delivery is None:
-        return None
-    s3 = delivery.inputs["extendedS3Configuration"]
-    conversion = s3.get("dataFormatConversionConfiguration")
-    schema = (conversion or {}).get("schemaConfiguration") or {}
-    logging = s3.get("cloudwatchLoggingOptions") or {}
-    table = _only(resources, GLUE_TABLE)
-    columns = [(c["name"], c["type"]) for c in (table.inputs["storageDescriptor"]["columns"] if table else [])]
-    return DeliverySpec(
-        name=delivery.inputs["name"],
-        stream_arn=delivery.inputs["kinesisSourceConfiguration"]["kinesisStreamArn"],
-        bucket_arn=s3["bucketArn"],
-        prefix=s3["prefix"],
-        error_output_prefix=s3["errorOutputPrefix"],
-        buffer_mb=int(s3["bufferingSize"]),
-        buffer_seconds=int(s3["bufferingInterval"]),
-        output_format="parquet" if conversion else "json",
-        columns=columns,
-        compression="SNAPPY" if conversion else s3.get("compressionFormat", "UNCOMPRESSED"),
-        glue_database=schema.get("databaseName"),
-        glue_table=schema.get("tableName"),
-        log_group=logging.get("logGroupName") if logging.get("enabled") else None,
-        log_stream=logging.get("logStreamName"),
-    )
-
-
-def _delivery_role(resources: list[RegisteredResource]) -> str | None:
-    """The role Firehose reads the stream and writes the archive with."""
-    delivery = _only(resources, DELIVERY)
-    return delivery.inputs["kinesisSourceConfiguration"]["roleArn"] if delivery is not None else None
-
-
-def traffic_hints(tenant: TenantFile) -> traffic.FieldHints:
-    records = tenant.records
-    key_fields = tuple(
-        name
-        for template in (records.partition_key, records.sort_key or "")
-        for name in TEMPLATE_FIELD.findall(template)
-        if name not in TIME_BUCKETS
-    )
-    return traffic.FieldHints(
-        event_id=records.event_id,
-        timestamp=records.timestamp,
-        version=records.version,
-        partition_key_fields=key_fields,
-        entities=25,
-    )
 
 
 # --------------------------------------------------------------------------------- one tenant at run time
@@ -201,20 +102,21 @@ class Sandbox:
         self.project_dir = project_dir
         self.stack = stack
         self.options = options
+        self.paths = SandboxPaths(options.work_dir)
         self._endpoint_url = endpoint_url
         self._tenant_filter = tenants
         self._emulator: Emulator | None = None
         self.deployment: Deployment | None = deployment
         self.runs: dict[str, TenantRun] = {}
         self.started = datetime.now(UTC)
-        self.clients: Clients | None = None
+        self.clients: EmulatorClients | None = None
         self.sink: MetricSink | None = None
         self._observer: threading.Thread | None = None
         self._observe_lock = threading.Lock()
         self._stop = threading.Event()
         self.alarm_states: list[AlarmState] = []
         self._resuming = False
-        self._call_log: CallLog | None = None
+        self._recording: CallRecording | None = None
 
     # -- lifecycle
     def settings(self) -> StackSettings:
@@ -238,40 +140,31 @@ class Sandbox:
         resuming = self.deployment is not None
         if not resuming:
             # A fresh deployment: nothing read yet, no logs of earlier sessions.
-            shutil.rmtree(self.options.work_dir / "logs", ignore_errors=True)
-            self.positions_path.unlink(missing_ok=True)
+            shutil.rmtree(self.paths.logs, ignore_errors=True)
+            self.paths.positions.unlink(missing_ok=True)
             self.deployment = deploy(self.project_dir, self.stack, settings, self._endpoint_url)
-            self.deployment.save(self.deployment_path)
+            self.deployment.save(self.paths.deployment_record)
         self._resuming = resuming
         positions = self._load_positions()
-        self.clients = Clients(self._endpoint_url, settings.region)
+        self.clients = EmulatorClients(self._endpoint_url, settings.region)
         self.sink = MetricSink(self.clients.cloudwatch)
         if self.options.call_log is not None:
-            self._call_log = CallLog(self.options.call_log)
+            self._recording = CallRecording(self.options.call_log)
         tenants = {t.tenant: t for t in load_tenants(tenant_files(self.project_dir / settings.tenants_dir), self.stack)}
-        logs = self.options.work_dir / "logs"
         for name, resources in self.deployment.evaluation.by_tenant().items():
             if self._tenant_filter and name not in self._tenant_filter:
                 continue
             if name not in tenants:
                 raise DeployError(f"{name}: deployed, but tenants/{name}.yaml is gone; deploy again")
-            self.runs[name] = self._start_tenant(tenants[name], resources, logs, positions.get(name, {}))
+            self.runs[name] = self._start_tenant(tenants[name], resources, positions.get(name, {}))
         self._observer = threading.Thread(target=self._observe_loop, daemon=True, name="sandbox-observer")
         self._observer.start()
         return self
 
-    @property
-    def deployment_path(self) -> Path:
-        return self.options.work_dir / "deployment.json"
-
-    @property
-    def positions_path(self) -> Path:
-        return self.options.work_dir / "positions.json"
-
     def _load_positions(self) -> dict[str, dict[str, dict[str, str]]]:
         """Where each tenant's mapping and delivery stopped reading, when resuming a deployment."""
         try:
-            return json.loads(self.positions_path.read_text(encoding="utf-8"))
+            return json.loads(self.paths.positions.read_text(encoding="utf-8"))
         except (FileNotFoundError, ValueError):
             return {}
 
@@ -284,20 +177,19 @@ class Sandbox:
             }
             for name, run in self.runs.items()
         }
-        self.positions_path.parent.mkdir(parents=True, exist_ok=True)
-        self.positions_path.write_text(json.dumps({**self._load_positions(), **positions}, indent=1))
+        self.paths.positions.parent.mkdir(parents=True, exist_ok=True)
+        self.paths.positions.write_text(json.dumps({**self._load_positions(), **positions}, indent=1))
 
-    def _start_tenant(
-        self, tenant: TenantFile, resources: list[RegisteredResource], logs: Path, positions: dict
-    ) -> TenantRun:
+    def _start_tenant(self, tenant: TenantFile, resources: list[RegisteredResource], positions: dict) -> TenantRun:
         assert self._endpoint_url is not None and self.sink is not None and self.deployment is not None
         region = self.deployment.region
-        mapping = mapping_spec(resources)
+        specs = read_tenant_specs(resources, self.deployment.event_source_mappings, self.clients)
+        mapping = specs.mapping
         shards = len(self.clients.kinesis.list_shards(StreamARN=mapping.stream_arn)["Shards"])
-        log_path = logs / f"{mapping.function.name}.log"
+        log_path = self.paths.function_log(mapping.function.name)
         # Each execution environment is a process; a few per function keep 2 cores busy without thrashing.
         concurrency = worker_concurrency(mapping.parallelization_factor, shards, cap=MAX_WORKERS_PER_FUNCTION)
-        reserved = tenant.processing.reserved_concurrency
+        reserved = specs.reserved_concurrency
         workers = FunctionWorkers(
             mapping.function,
             self._endpoint_url,
@@ -307,7 +199,7 @@ class Sandbox:
             max_workers=min(concurrency, reserved) if reserved else concurrency,
             faults=self.options.faults,
             waits_are_throttles=reserved is not None and reserved <= MAX_WORKERS_PER_FUNCTION,
-            process_setup=self._recording_process(mapping.function.role_arn),
+            process_setup=self._recording.process_setup(mapping.function.role_arn) if self._recording else None,
         )
         esm = EventSourceMapping(
             mapping,
@@ -321,25 +213,13 @@ class Sandbox:
             # Lambda reads the stream and writes the on-failure destination with the function's role.
             instrument=self._recording_as(mapping.function.role_arn),
         )
-        delivery = delivery_spec(resources)
-        firehose = None
-        if delivery is not None:
-            firehose = FirehoseDelivery(
-                delivery,
-                self._endpoint_url,
-                region,
-                time_scale=self.options.time_scale,
-                on_metric=self.sink.metric_hook("AWS/Firehose"),
-                poll_interval=IDLE_POLL_SECONDS,
-                resume_after=positions.get("delivery"),
-                instrument=self._recording_as(_delivery_role(resources)),
-            )
+        firehose = self._firehose(specs, positions.get("delivery"))
         esm.start()
         if firehose is not None:
             firehose.start()
         emf = EmfReader(log_path, from_end=self._resuming)  # earlier commands' metrics are counted already
         outputs = self.deployment.evaluation.outputs.get(tenant.tenant, {})
-        run = TenantRun(tenant, resources, mapping, delivery, workers, esm, firehose, log_path, emf, outputs)
+        run = TenantRun(tenant, resources, mapping, specs.delivery, workers, esm, firehose, log_path, emf, outputs)
         instrument = self._recording_as(mapping.function.role_arn)
         if instrument is not None:
             # Lambda ships the function's output to its log group with the function's role.
@@ -348,24 +228,25 @@ class Sandbox:
             run.log_delivery = LogDelivery(logs, log_path, group, from_end=self._resuming)
         return run
 
-    def _recording_process(self, principal: str | None) -> Callable[[], object] | None:
-        """When the access proof runs: what a worker process calls to record its handler's calls as `principal`'s
-        (a partial of a module-level function, so it pickles to the spawned worker)."""
-        if self.options.call_log is None or not principal:
+    def _firehose(self, specs: TenantSpecs, resume_after: dict[str, str] | None) -> FirehoseDelivery | None:
+        """The tenant's delivery stream, reading as Firehose's role, if it has one."""
+        assert self._endpoint_url is not None and self.sink is not None and self.deployment is not None
+        if specs.delivery is None:
             return None
-        return functools.partial(record_process, principal, str(self.options.call_log), account=principal.split(":")[4])
+        return FirehoseDelivery(
+            specs.delivery,
+            self._endpoint_url,
+            self.deployment.region,
+            time_scale=self.options.time_scale,
+            on_metric=self.sink.metric_hook("AWS/Firehose"),
+            poll_interval=IDLE_POLL_SECONDS,
+            resume_after=resume_after,
+            instrument=self._recording_as(specs.delivery_role),
+        )
 
     def _recording_as(self, principal: str | None) -> Callable[[Any], Any] | None:
         """When the access proof runs: a hook that records a client's calls as `principal`'s."""
-        log = self._call_log
-        if log is None or not principal:
-            return None
-
-        def instrument(client: Any) -> Any:
-            record_client(client, principal, log, account=principal.split(":")[4])
-            return client
-
-        return instrument
+        return self._recording.as_principal(principal) if self._recording is not None else None
 
     def close(self) -> None:
         self._stop.set()
@@ -378,8 +259,8 @@ class Sandbox:
             run.workers.close()
         if self._emulator is not None:
             self._emulator.stop()
-        if self._call_log is not None:
-            self._call_log.close()
+        if self._recording is not None:
+            self._recording.close()
 
     def __enter__(self) -> Sandbox:
         return self.start()
@@ -395,7 +276,7 @@ class Sandbox:
     # -- traffic
     def produce(self, on_progress: Callable[[], None] | None = None) -> None:
         """Each tenant's synthetic producers, generated from its schema, one thread per tenant."""
-        options = traffic.TrafficOptions(
+        options = TrafficOptions(
             events=self.options.events,
             rate=self.options.rate,
             duplicates_pct=self.options.duplicates_pct,
@@ -407,7 +288,7 @@ class Sandbox:
 
         def produce_for(run: TenantRun) -> None:
             try:
-                kinesis = Clients(self.endpoint_url, self.deployment.region).kinesis
+                kinesis = EmulatorClients(self.endpoint_url, self.deployment.region).kinesis
                 run.manifest = traffic.produce(
                     kinesis,
                     run.outputs["stream_name"],
@@ -466,10 +347,8 @@ class Sandbox:
             if state.state != "ALARM" or not state.actions:
                 continue
             sns = emulator_client("sns", self.endpoint_url, self.deployment.region)
-            if self._call_log is not None:
-                account = state.arn.split(":")[4]
-                context = {"aws:SourceAccount": account, "aws:SourceArn": state.arn}
-                record_client(sns, CLOUDWATCH, self._call_log, account=account, context=context)
+            if self._recording is not None:
+                self._recording.as_cloudwatch(sns, state.arn)
             message = json.dumps({"AlarmName": state.name, "NewStateValue": "ALARM", "NewStateReason": state.reason})
             for topic in state.actions:
                 sns.publish(TopicArn=topic, Subject=f"ALARM: {state.name}"[:100], Message=message)
@@ -503,30 +382,12 @@ class Sandbox:
         return True
 
     # -- state
-    def totals(self, tenant: str, metric: str, namespace: str = "Tributary") -> float:
+    def totals(self, tenant: str, metric: str, namespace: str = handler_settings.METRICS_NAMESPACE) -> float:
+        """The session's sum of one of the handler's metrics for `tenant` (its tenant dimension)."""
         if self.sink is None:
             return 0.0
         return sum(
             value
             for (ns, name, dimensions), value in list(self.sink.totals.items())
-            if ns == namespace and name == metric and ("tenant", tenant) in dimensions
+            if ns == namespace and name == metric and (handler_settings.TENANT_DIMENSION, tenant) in dimensions
         )
-
-
-def partition_key_for(tenant: TenantFile, line: bytes, index: int) -> str:
-    """The Kinesis partition key for a given payload: its entity (the partition-key template's fields),
-    so one entity's records stay in order; a line that is not a JSON object gets its own key."""
-    try:
-        payload = json.loads(line)
-    except ValueError:
-        payload = None
-    if not isinstance(payload, dict):
-        return f"line-{index}"
-    names = [n for n in TEMPLATE_FIELD.findall(tenant.records.partition_key) if n not in TIME_BUCKETS]
-    values = []
-    for name in names:
-        value: object = payload
-        for part in name.split("."):
-            value = value.get(part, "") if isinstance(value, dict) else ""
-        values.append(str(value))
-    return "#".join(values)[:256] or f"line-{index}"

@@ -19,10 +19,10 @@ from typer.testing import CliRunner
 
 from cli.sandbox import app
 from sandbox.engines.emulator import Emulator, client
+from sandbox.session.paths import SandboxPaths
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NOBODY = "http://127.0.0.1:1"  # a privileged port nothing listens on
-RECORD = Path(".sandbox") / "deployment.json"
 STARTING_OVER = "or delete .sandbox/ to start over"
 
 
@@ -159,7 +159,7 @@ DAMAGED_RECORDS = {
 
 
 def _record(project: Path, text: str) -> Path:
-    path = project / RECORD
+    path = SandboxPaths.for_project(project).deployment_record
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     return path
@@ -181,15 +181,24 @@ def test_cli_sandbox_send_and_drain_refuse_a_damaged_deployment_record(runner, p
 
 def _deployment(endpoint_url: str, stream: str) -> str:
     resource = {"tenant": "sensors", "type": "aws:kinesis/stream:Stream", "name": "sensors-stream", "inputs": {}}
-    return json.dumps(
-        {
-            "endpoint_url": endpoint_url,
-            "region": "us-east-1",
-            "stack": "dev",
-            "outputs": {"sensors": {"stream_name": stream}},
-            "resources": [resource],
-        }
-    )
+    record = {
+        "endpoint_url": endpoint_url,
+        "region": "us-east-1",
+        "stack": "dev",
+        "outputs": {"sensors": {"stream_name": stream}},
+        "resources": [resource],
+        "event_source_mappings": {},
+    }
+    return json.dumps(record)
+
+
+def test_cli_sandbox_send_and_drain_refuse_a_record_written_before_mappings_were_described(runner, project, events):
+    # Given: a record of an earlier version, which kept no description of the event source mappings.
+    record = json.loads(_deployment(NOBODY, "sensors-dev-stream"))
+    del record["event_source_mappings"]
+    path = _record(project, json.dumps(record))
+    for result in _send_and_drain(runner, project, events):
+        _one_line_refusal(result, str(path), "missing event_source_mappings", STARTING_OVER)
 
 
 def test_cli_sandbox_send_and_drain_refuse_a_deployment_whose_emulator_stopped(runner, project, events):
@@ -224,7 +233,9 @@ def deployed(tmp_path_factory, emulator) -> Path:
 
 
 def _records_on(emulator: str, project: Path) -> int:
-    stream = json.loads((project / RECORD).read_text())["outputs"]["sensors"]["stream_name"]
+    stream = json.loads(SandboxPaths.for_project(project).deployment_record.read_text())["outputs"]["sensors"][
+        "stream_name"
+    ]
     kinesis = client("kinesis", emulator)
     total = 0
     for shard in kinesis.list_shards(StreamName=stream)["Shards"]:

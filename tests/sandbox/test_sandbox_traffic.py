@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sandbox.session.traffic import FieldHints, ProducedRecord, TrafficOptions, chunks, generate, produce
+from sandbox.session.synthetic import FieldHints, ProducedRecord, TrafficOptions, generate
+from sandbox.session.traffic import chunks, produce
 
 SCHEMA = {
     "type": "object",
