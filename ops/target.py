@@ -32,8 +32,6 @@ from components.stack import read_named_stack, stack_file
 if TYPE_CHECKING:  # the engine imports Pulumi: only once a tenant is resolved, not when the command starts
     from components.offline import Evaluation
 
-# Where `tributary sandbox deploy` records what it deployed, under the project.
-SANDBOX_RECORD = Path(".sandbox") / "deployment.json"
 GLUE_TABLE = "aws:glue/catalogTable:CatalogTable"
 EVENT_SOURCE_MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
@@ -172,8 +170,9 @@ def _archive(resources: list) -> ArchiveLocation | None:
 def sandbox_target(project: Path, tenant: str, stack: str | None) -> Target:
     from sandbox.engines.emulator import DUMMY_CREDENTIALS
     from sandbox.session.deploy import DeployError, Deployment
+    from sandbox.session.paths import SandboxPaths
 
-    path = project / SANDBOX_RECORD
+    path = SandboxPaths.for_project(project).deployment_record
     try:
         deployment = Deployment.load(path)
         recorded = deployment.evaluation.stack

@@ -8,12 +8,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from components.naming import tenant_names
 from components.stack import read_stack_file
-from ops.target import SANDBOX_RECORD, Target
+from ops.target import Target
 from sandbox.engines.emulator import Emulator
 from sandbox.engines.firehose import FirehoseDelivery
-from sandbox.session.deploy import Deployment, deploy
-from sandbox.session.runner import delivery_spec
+from sandbox.session.deploy import deploy
+from sandbox.session.paths import SandboxPaths
+from sandbox.session.tenant_specs import delivery_spec
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STACK = "dev"
@@ -37,17 +39,19 @@ def sandbox_deployment(root: Path, tenants: list[str]) -> Iterator[tuple[Path, s
     with Emulator() as endpoint_url:
         project = project_copy(root, tenants)
         deployment = deploy(project, STACK, read_stack_file(project, STACK), endpoint_url)
-        deployment.save(project / SANDBOX_RECORD)
+        deployment.save(SandboxPaths.for_project(project).deployment_record)
         yield project, endpoint_url
 
 
-def archive(project: Path, target: Target, entries: list[dict[str, Any]]) -> None:
-    """Put `entries` (PutRecords entries) on the tenant's stream and run the tenant's delivery stream, as the
-    program declared it, through the sandbox's Firehose engine until all of them are in S3."""
+def archive(target: Target, entries: list[dict[str, Any]]) -> None:
+    """Put `entries` (PutRecords entries) on the tenant's stream and run its delivery stream, as the emulator
+    describes it, through the sandbox's Firehose engine until all of them are in S3."""
     response = target.client("kinesis").put_records(StreamName=target.names.stream, Records=entries)
     assert response["FailedRecordCount"] == 0
-    resources = Deployment.load(project / SANDBOX_RECORD).evaluation.by_tenant()[target.names.tenant]
-    delivery = FirehoseDelivery(delivery_spec(resources), target.endpoint_url, target.names.region, time_scale=0.001)
+    name = tenant_names(target.names.tenant, target.names.stack).delivery_stream
+    described = target.client("firehose").describe_delivery_stream(DeliveryStreamName=name)
+    spec = delivery_spec(described["DeliveryStreamDescription"])
+    delivery = FirehoseDelivery(spec, target.endpoint_url, target.names.region, time_scale=0.001)
     try:
         assert delivery.run_until_idle(timeout=30, flush=True)
     finally:

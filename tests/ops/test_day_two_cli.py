@@ -16,13 +16,13 @@ from ops.target import resolve
 PER_DEVICE = {"dev-001": 2, "dev-002": 5}
 RECORDED_AT = "2025-01-02T03:04:05Z"
 ARCHIVE = r"s3://{tenant}--dev--archive-\d+/data/"
-NOT_DEPLOYED = "clicks: not deployed in the sandbox (stack 'dev' deployed: orders, sensors)"
+NOT_DEPLOYED = "nobody: not deployed in the sandbox (stack 'dev' deployed: clicks, orders, sensors)"
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    """sensors with a few readings archived; orders deployed, nothing archived."""
-    with sandbox_deployment(tmp_path_factory.mktemp("cli"), ["sensors", "orders"]) as (project, _):
+    """sensors with a few readings archived; orders and clicks deployed, nothing archived."""
+    with sandbox_deployment(tmp_path_factory.mktemp("cli"), ["sensors", "orders", "clicks"]) as (project, _):
         readings = [
             {
                 "device_id": device,
@@ -34,7 +34,7 @@ def project(tmp_path_factory):
             for n in range(count)
         ]
         entries = [{"Data": json.dumps(r).encode(), "PartitionKey": r["device_id"]} for r in readings]
-        archive(project, resolve(project, "sensors", None, sandbox=True), entries)
+        archive(resolve(project, "sensors", None, sandbox=True), entries)
         yield project
 
 
@@ -78,18 +78,26 @@ def test_query_command_bad_sql_is_one_line_and_exit_1(project):
     assert result.stdout == "" and "Traceback" not in result.output
 
 
+def test_failures_export_points_to_the_failure_bucket_of_an_s3_on_failure_tenant(project):
+    result = _run(project, "failures", "export", "clicks")  # clicks: processing.on_failure: s3
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert re.search(r"^clicks: exported 0 poison pill\(s\) from \S+clicks--dev--failures$", result.stderr, re.M)
+    bucket = r"s3://clicks--dev--failures-\d+/"
+    note = rf"^clicks: the mapping records given-up batches in {bucket} \(on_failure: s3\)$"
+    assert re.search(note, result.stderr, re.M), result.stderr
+
+
 def test_day_two_commands_refuse_a_tenant_not_deployed_in_one_line(project, tmp_path):
     pills = tmp_path / "pills.jsonl"
     pills.write_text('{"payload": {"device_id": "d1"}, "partitionKey": "device#d1"}\n')
     commands = [
-        ["query", "clicks", "select 1"],
-        ["failures", "export", "clicks"],
-        ["send", "clicks", "--file", str(pills)],
+        ["query", "nobody", "select 1"],
+        ["failures", "export", "nobody"],
+        ["send", "nobody", "--file", str(pills)],
     ]
     for command in commands:
         result = _run(project, *command)
         assert result.exit_code == 1, (command, result.output)
-        assert result.stderr.splitlines() == [
-            "clicks: not deployed in the sandbox (stack 'dev' deployed: orders, sensors)"
-        ]
+        assert result.stderr.splitlines() == [NOT_DEPLOYED]
         assert result.stdout == ""

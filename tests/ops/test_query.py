@@ -40,7 +40,7 @@ def archived(tmp_path_factory):
     with sandbox_deployment(tmp_path_factory.mktemp("query"), ["sensors", "orders"]) as (project, endpoint_url):
         target = resolve(project, "sensors", None, sandbox=True)
         entries = [{"Data": json.dumps(r).encode(), "PartitionKey": r["device_id"]} for r in _readings()]
-        archive(project, target, entries + [{"Data": data, "PartitionKey": "bad"} for data in UNCONVERTIBLE])
+        archive(target, entries + [{"Data": data, "PartitionKey": "bad"} for data in UNCONVERTIBLE])
         yield project, target
 
 

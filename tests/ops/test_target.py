@@ -12,8 +12,9 @@ import pytest
 from day_two_helpers import STACK, project_copy, sandbox_deployment
 
 from components.naming import tenant_names
-from ops.target import SANDBOX_RECORD, TargetError, resolve
+from ops.target import TargetError, resolve
 from sandbox.engines.emulator import DUMMY_ACCOUNT
+from sandbox.session.paths import SandboxPaths
 
 OTHER_ACCOUNT = "210987654321"
 
@@ -38,7 +39,7 @@ def aws_at(monkeypatch):
 
 
 def _recorded_outputs(project, tenant: str) -> dict:
-    return json.loads((project / SANDBOX_RECORD).read_text())["outputs"][tenant]
+    return json.loads(SandboxPaths.for_project(project).deployment_record.read_text())["outputs"][tenant]
 
 
 # --------------------------------------------------------------------------------- the sandbox
