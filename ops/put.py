@@ -1,6 +1,6 @@
 """Records onto a tenant's stream, on AWS as in the sandbox: PutRecords within Kinesis's limits, failed entries
-retried. The limits and the retry loop are the sandbox producers' (sandbox/session/traffic.py, standard library
-only, so this works without the sandbox's extra); this module gives them records read from a file."""
+retried. The limits (sandbox/session/kinesis_limits.py) and the put loop (sandbox/session/traffic.py) are the
+sandbox producers', which import nothing of the sandbox's extra; this module gives them records read from a file."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ops.target import one_line
 from sandbox.session import traffic
+from sandbox.session.synthetic import ProducedRecord
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,8 @@ class PutFailed(Exception):
         self.sent = sent
 
 
-def _produced(record: Record) -> traffic.ProducedRecord:
-    return traffic.ProducedRecord(index=record.line, data=record.data, partition_key=record.partition_key, kind="given")
+def _produced(record: Record) -> ProducedRecord:
+    return ProducedRecord(index=record.line, data=record.data, partition_key=record.partition_key, kind="given")
 
 
 def limit_problem(record: Record) -> str | None:
