@@ -52,7 +52,7 @@ EXCEPTIONS: list[UnusedGrantException] = [
         "processor",
         "dynamodb:PutItem",
         "events mode puts an item alone only to find the one a BatchWriteItem ValidationException hides "
-        "(runtime/settings.py TABLE_ACTIONS); latest and counters use it on every write",
+        "(runtime/modes/events.py table_actions); latest and counters use it on every write",
     ),
     UnusedGrantException("firehose", "kinesis:DescribeStream", 'Firehose\'s "Controlling access" page requires it'),
     UnusedGrantException("firehose", "s3:AbortMultipartUpload", _FIREHOSE_S3),

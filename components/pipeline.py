@@ -19,7 +19,7 @@ from components.context import PipelineContext, to_json
 from components.key_policy import KeyPolicyArns
 from components.key_policy import key_policy as key_policy_document
 from components.stack import StackSettings
-from runtime.settings import TABLE_ACTIONS
+from runtime.modes import MODES
 
 TYPE_TOKEN = "tributary:index:TenantPipeline"
 
@@ -122,7 +122,9 @@ class TenantPipeline(pulumi.ComponentResource):
             function_log_group=function_log_group.arn,
             consumer=tenant_stream.consumer.arn if tenant_stream.consumer else None,
             failure_bucket=failure.bucket.arn if failure.bucket else None,
-        ).apply(lambda values: policies.ProcessorArns(table_actions=TABLE_ACTIONS[tenant.records.write], **values))
+        ).apply(
+            lambda values: policies.ProcessorArns(table_actions=MODES[tenant.records.write].table_actions, **values)
+        )
         processor_policy = iam.attach_policy(
             ctx, "processor", processor_role, processor_arns.apply(policies.processor_policy)
         )

@@ -19,7 +19,8 @@ import fastjsonschema
 from components import naming
 from components.meta_schema import json_problem, meta_schema_problem
 from components.problems import quote
-from runtime.settings import COUNTER_FIELDS_SEPARATOR, COUNTERS_RESERVED_ATTRIBUTES, RESERVED_ATTRIBUTES
+from runtime.modes import MODES
+from runtime.settings import COUNTER_FIELDS_SEPARATOR
 from runtime.templates import BUCKETS, KeyTemplate
 
 if TYPE_CHECKING:
@@ -28,9 +29,9 @@ if TYPE_CHECKING:
 # Glue/Athena column names: Firehose maps JSON keys to these columns case-insensitively.
 COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 NUMERIC_TYPES = {"integer", "number"}
-# A payload field named like an attribute the table and handler keep for themselves would collide with it.
-RESERVED_FIELDS = RESERVED_ATTRIBUTES
-COUNTERS_RESERVED_FIELDS = COUNTERS_RESERVED_ATTRIBUTES
+# A payload field named like an attribute the table and handler keep for themselves would collide with it; each
+# write mode declares the names its items keep (runtime/modes/), counters the most.
+COUNTERS_RESERVED_FIELDS = MODES["counters"].reserved_attributes
 # AWS allows 50 user-defined tags per resource, keys of 1 to 128 characters that do not begin with `aws:`,
 # values of at most 256 (https://docs.aws.amazon.com/tag-editor/latest/userguide/reference.html); tributary
 # adds `naming.RESERVED_TAGS` itself.
@@ -85,7 +86,7 @@ def records_problems(records: Records) -> Iterable[tuple[str, str]]:
         yield problem
         return
     declared = records.declared_fields()
-    reserved = COUNTERS_RESERVED_FIELDS if records.write == "counters" else RESERVED_FIELDS
+    reserved = MODES[records.write].reserved_attributes
     for name in declared:
         if name in reserved:
             yield f"schema.properties.{name}", f"{name!r} is reserved by the table (rename the field)"
@@ -196,17 +197,24 @@ def _named_field_problems(records: Records) -> Iterable[tuple[str, str]]:
         and not _field_type(records.schema_, records.version) & NUMERIC_TYPES
     ):
         yield "version", f"field {records.version!r} must be declared as integer or number"
-    if records.write == "latest" and records.version is None:
-        yield "version", "required when write is latest (newer versions replace older state)"
+    yield from _write_mode_problems(records)
     if records.write == "counters":
         yield from _counter_problems(records)
-    elif records.counters:
-        yield "counters", "only allowed when write is counters"
+
+
+def _write_mode_problems(records: Records) -> Iterable[tuple[str, str]]:
+    """The settings the write mode requires, and those only another mode takes (runtime/modes/<mode>.py)."""
+    write_mode = MODES[records.write]
+    for required in write_mode.required_settings:
+        if getattr(records, required.field) in (None, []):
+            yield required.field, f"required when write is {write_mode.name} ({required.purpose})"
+    for other in MODES.values():
+        for setting in other.required_settings:
+            if setting.exclusive and other is not write_mode and getattr(records, setting.field) not in (None, []):
+                yield setting.field, f"only allowed when write is {other.name}"
 
 
 def _counter_problems(records: Records) -> Iterable[tuple[str, str]]:
-    if not records.counters:
-        yield "counters", "required when write is counters: the numeric fields to sum"
     seen: set[str] = set()
     for index, name in enumerate(records.counters or []):
         problem = _field_name_problem(name)

@@ -15,13 +15,8 @@ from typing import Any
 
 from runtime import settings
 from runtime.exceptions import ConfigurationError
-from runtime.settings import (
-    COUNTERS_RESERVED_ATTRIBUTES,
-    DEFAULT_WRITE_MODE,
-    EVENTS_COUNTER,  # noqa: F401  re-exported: the sandbox's report and the tenant-file rules import it from here
-    RESERVED_ATTRIBUTES,
-    WRITE_MODES,
-)
+from runtime.modes import DEFAULT_WRITE_MODE, MODES, mode
+from runtime.settings import RESERVED_ATTRIBUTES
 from runtime.templates import KeyTemplate
 
 # Markers must outlive every redelivery of the event: the stream's maximum retention is 365 days, but
@@ -55,15 +50,17 @@ class HandlerConfig:
         class's fields (templates and schema as text, counter_fields as a list or comma string)."""
         env = os.environ if environ is None else environ
         r = _Resolver(env, explicit)
-        mode = r.text(settings.WRITE_MODE, "write_mode", DEFAULT_WRITE_MODE)
-        if mode not in WRITE_MODES:
-            raise ConfigurationError(settings.WRITE_MODE, f"must be one of {', '.join(WRITE_MODES)} (got {mode!r})")
+        write_mode = r.text(settings.WRITE_MODE, "write_mode", DEFAULT_WRITE_MODE) or DEFAULT_WRITE_MODE
+        try:
+            mode(write_mode)
+        except ValueError as exc:
+            raise ConfigurationError(settings.WRITE_MODE, str(exc)) from None
         schema = r.schema()
         cfg = cls(
             tenant=r.required(settings.TENANT, "tenant"),
             table_name=r.required(settings.TABLE_NAME, "table_name"),
             failure_queue_url=r.required(settings.FAILURE_QUEUE_URL, "failure_queue_url"),
-            write_mode=mode,
+            write_mode=write_mode,
             partition_template=r.template(settings.PARTITION_KEY, "partition_template", required=True),
             sort_template=r.template(settings.SORT_KEY, "sort_template", required=False),
             event_id_field=r.text(settings.EVENT_ID_FIELD, "event_id_field", None),
@@ -81,15 +78,18 @@ class HandlerConfig:
         return cfg
 
     def _check_mode_fields(self) -> None:
-        if self.write_mode == "latest" and not self.version_field:
-            raise ConfigurationError(settings.VERSION_FIELD, f"is required when {settings.WRITE_MODE}=latest")
-        if self.write_mode == "counters":
-            if not self.counter_fields:
-                raise ConfigurationError(settings.COUNTER_FIELDS, f"is required when {settings.WRITE_MODE}=counters")
-            clash = [f for f in self.counter_fields if f in COUNTERS_RESERVED_ATTRIBUTES]
+        """The settings the write mode requires (runtime/modes/<mode>.py), and no reserved attribute among them."""
+        write_mode = MODES[self.write_mode]
+        for required in write_mode.required_settings:
+            value = getattr(self, required.attribute)
+            if not value:
+                raise ConfigurationError(required.variable, f"is required when {settings.WRITE_MODE}={self.write_mode}")
+            clash = (
+                [name for name in value if name in write_mode.reserved_attributes] if required.names_attributes else ()
+            )
             if clash:
                 raise ConfigurationError(
-                    settings.COUNTER_FIELDS, f"{clash[0]!r} is reserved by the table or the event count"
+                    required.variable, f"{clash[0]!r} is reserved by the table or the {self.write_mode} mode"
                 )
         if self.version_field in RESERVED_ATTRIBUTES:
             raise ConfigurationError(settings.VERSION_FIELD, f"{self.version_field!r} is reserved")

@@ -24,10 +24,11 @@ from runtime import settings
 from runtime.batch import batch_age_ms, process_batch
 from runtime.config import HandlerConfig
 from runtime.failures import FailureQueue
+from runtime.modes import MODES
+from runtime.modes.base import AwsClients, Writer
 from runtime.records import shard_id_of
 from runtime.retry import DEFAULT_SAFETY_MARGIN_MS, Deadline
 from runtime.types import BatchResult
-from runtime.writers import Clients, Writer, make_writer
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or settings.SERVICE_NAME
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or settings.METRICS_NAMESPACE
@@ -46,14 +47,14 @@ class ConfiguredHandler:
     def __init__(
         self,
         config: HandlerConfig,
-        clients: Clients | None = None,
+        clients: AwsClients | None = None,
         writer: Writer | None = None,
         failure_sink: FailureQueue | None = None,
         safety_margin_ms: int = DEFAULT_SAFETY_MARGIN_MS,
     ):
         self.config = config
-        self.clients = clients or Clients()
-        self.writer = writer or make_writer(config, self.clients)
+        self.clients = clients or AwsClients()
+        self.writer = writer or MODES[config.write_mode].writer(config, self.clients)
         self.failure_sink = failure_sink or FailureQueue(self.clients, config.failure_queue_url, config.tenant)
         self.safety_margin_ms = safety_margin_ms
 

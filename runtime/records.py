@@ -33,6 +33,7 @@ from runtime.exceptions import (
     UndecodableRecordError,
     ValueInvalidError,
 )
+from runtime.modes import DEDUPE_PREFIX, MODES
 from runtime.templates import lookup, scalar_text
 from runtime.types import DecodedRecord, RecordFailure, RecordSource
 
@@ -48,8 +49,6 @@ ITEM_OVERHEAD_BYTES = 1024  # metadata attributes and keys, generously
 MAX_PK_BYTES = 2048
 MAX_SK_BYTES = 1024
 MILLIS_THRESHOLD = 100_000_000_000  # epoch numbers at or above this are milliseconds (year 5138 in s)
-DEFAULT_SORT_KEYS = {"events": None, "latest": "state", "counters": "total"}
-DEDUPE_PREFIX = "dedupe#"
 
 _serializer = TypeSerializer()
 # A JSON escape in the surrogate range (\uD800-\uDFFF); only escapes can put a surrogate into a parsed string,
@@ -153,7 +152,7 @@ def decode_user_record(source: RecordSource, data: bytes, config: HandlerConfig)
     event_time = event_time_of(parsed, source, config)
     event_id = event_id_of(parsed, source, config)
     pk, sk = keys_of(parsed, event_time, event_id, config)
-    check_mode_fields(parsed, config)
+    MODES[config.write_mode].check_payload(parsed, config)
     attributes = serialize_attributes(parsed, source, event_id)
     if len(text) + len(pk) + len(sk) + ITEM_OVERHEAD_BYTES > MAX_ITEM_BYTES:
         raise ItemTooLargeError(f"payload of {len(text)} bytes exceeds DynamoDB's 400 KB item limit")
@@ -285,10 +284,7 @@ def keys_of(parsed: dict[str, Any], event_time: datetime, event_id: str, config:
     """Render (pk, sk) for the write mode; see runtime/README.md for each mode's layout."""
     pk = config.partition_template.render(parsed, event_time)
     sort = config.sort_template.render(parsed, event_time) if config.sort_template else None
-    if config.write_mode == "events":
-        sk = f"{sort}#{event_id}" if sort is not None else event_id
-    else:
-        sk = sort if sort is not None else DEFAULT_SORT_KEYS[config.write_mode]
+    sk = MODES[config.write_mode].keys.sort_key(sort, event_id)
     for name, value, limit in (
         (settings.PARTITION_KEY_ATTRIBUTE, pk, MAX_PK_BYTES),
         (settings.SORT_KEY_ATTRIBUTE, sk, MAX_SK_BYTES),
@@ -301,28 +297,6 @@ def keys_of(parsed: dict[str, Any], event_time: datetime, event_id: str, config:
     if len((DEDUPE_PREFIX + event_id).encode("utf-8")) > MAX_PK_BYTES:
         raise KeyInvalidError("event id is too long for a dedupe marker key")
     return pk, sk
-
-
-def check_mode_fields(parsed: dict[str, Any], config: HandlerConfig) -> None:
-    """latest needs a numeric version; counters need their fields numeric where present.
-
-    A counter field the payload leaves out adds 0 (the schema decides which fields are required: a
-    `view` event need not carry `clicks`); one that is present but not a number is refused."""
-    if config.write_mode == "latest":
-        _require_number(lookup(parsed, config.version_field) if config.version_field else None, config.version_field)
-    elif config.write_mode == "counters":
-        for name in config.counter_fields:
-            try:
-                value = lookup(parsed, name)
-            except KeyFieldMissingError:
-                continue
-            if value is not None:
-                _require_number(value, name)
-
-
-def _require_number(value: Any, name: str | None) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise ValueInvalidError(f"field '{name}' must be a number (got {type(value).__name__})")
 
 
 def serialize_attributes(parsed: dict[str, Any], source: RecordSource, event_id: str) -> dict[str, Any]:

@@ -4,22 +4,24 @@ Nothing outlives the invocation. The deadline is Lambda's remaining time minus a
 call (first attempt or retry) starts after it, and a call still in flight then is waited for only during
 the first half of the margin (``grace``); the second half is kept for building the response. A call
 given up on is reported like a lost response: its record is redelivered, and every write is idempotent.
-botocore makes one attempt per call (runtime/writers.py); the retries are ours, with exponential backoff
+botocore makes one attempt per call (runtime/modes/base.py); the retries are ours, with exponential backoff
 and full jitter (sleep = uniform(0, min(cap, base * 2**attempt))), and one whose sleep would cross the
 deadline is not started (the record is reported for redelivery instead).
+
+botocore is imported by the functions that classify its errors, on the first error: the write modes
+(runtime/modes/) import this module, and their declarations must load without boto3 or botocore.
 """
 
 from __future__ import annotations
 
 import contextvars
+import functools
 import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-
-from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 from runtime.exceptions import DeadlineExceededError
 
@@ -138,13 +140,25 @@ TRANSIENT_CANCELLATIONS = frozenset(
 )
 
 
+@functools.cache
+def call_errors() -> tuple[type[BaseException], ...]:
+    """Every way one AWS call fails (``except call_errors()``): botocore's errors, and the invocation's deadline."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return (ClientError, BotoCoreError, DeadlineExceededError)
+
+
 def cancellation_reasons(exc: BaseException) -> list[str]:
+    from botocore.exceptions import ClientError
+
     if not isinstance(exc, ClientError):
         return []
     return [str(r.get("Code")) for r in exc.response.get("CancellationReasons", []) or []]
 
 
 def error_code(exc: BaseException) -> str:
+    from botocore.exceptions import ClientError
+
     if isinstance(exc, ClientError):
         return str(exc.response.get("Error", {}).get("Code", ""))
     return type(exc).__name__
@@ -152,6 +166,8 @@ def error_code(exc: BaseException) -> str:
 
 def is_retryable(exc: BaseException) -> bool:
     """Throttling, 5xx, transaction conflicts, connection problems and timeouts."""
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
     if isinstance(exc, ClientError):
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
         if error_code(exc) == "TransactionCanceledException":

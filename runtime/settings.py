@@ -1,12 +1,12 @@
 """The handler's contract with the infrastructure, stated once: what components/ imports instead of restating.
 
 - the environment variable names the processor component sets (components/handler_env.py),
-- the write modes and the table actions each one's writer needs (components/policies.py),
 - the item attributes the table is built around (components/table.py) and the payload field names they
   reserve (the tenant-file checks),
 - the metrics the handler publishes, their namespace and dimensions (components/alarms.py's dashboard).
 
-The key template grammar is the other half of the contract and lives in runtime/templates.py. This module is
+The key template grammar is the other half of the contract and lives in runtime/templates.py; what each write
+mode needs (its settings, key layout, table actions) is declared by the mode, in runtime/modes/. This module is
 pure data: importing it loads neither boto3 nor powertools, so the infrastructure code can use it.
 """
 
@@ -14,7 +14,7 @@ pure data: importing it loads neither boto3 nor powertools, so the infrastructur
 
 TENANT = "TRIBUTARY_TENANT"
 TABLE_NAME = "TRIBUTARY_TABLE_NAME"
-WRITE_MODE = "TRIBUTARY_WRITE_MODE"  # one of WRITE_MODES
+WRITE_MODE = "TRIBUTARY_WRITE_MODE"  # one of runtime.modes.WRITE_MODES
 PARTITION_KEY = "TRIBUTARY_PARTITION_KEY"  # template, e.g. "device#{device_id}"
 SORT_KEY = "TRIBUTARY_SORT_KEY"  # template, optional, e.g. "{hour}"
 EVENT_ID_FIELD = "TRIBUTARY_EVENT_ID_FIELD"  # optional payload field with the producer's event id
@@ -42,21 +42,6 @@ ALL = (
     DEDUPE_TTL_SECONDS,
 )
 COUNTER_FIELDS_SEPARATOR = ","
-
-# -- write modes ---------------------------------------------------------------------------------------------------
-
-WRITE_MODES = ("events", "latest", "counters")
-DEFAULT_WRITE_MODE = "events"
-
-# The IAM actions each write mode's writer needs on the table (TransactWriteItems is authorized per item
-# action: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
-# `events` puts an item alone (PutItem) only to find the one a BatchWriteItem's ValidationException hides.
-# The processor role is granted exactly these (components/policies.py).
-TABLE_ACTIONS = {
-    "events": ("dynamodb:BatchWriteItem", "dynamodb:PutItem"),
-    "latest": ("dynamodb:PutItem",),
-    "counters": ("dynamodb:PutItem", "dynamodb:UpdateItem"),
-}
 
 # -- item attributes -----------------------------------------------------------------------------------------------
 

@@ -12,10 +12,10 @@ Every produced record must be accounted for by what the emulator holds:
   its poison pills before it was given up: those effects are allowed, not required;
 - and every record, valid or not, by a row (or an error record) in the archive.
 
-Keys are computed with the handler's own pure functions from the function's own environment, so the
-check knows where each record must land without trusting the handler's counters. Each alarm in ALARM
-comes with the reason this session gives it (poison pills, injected faults, a backlog), so a red alarm
-is never left unexplained.
+Keys are computed with the handler's own pure functions from the function's own environment, and what the
+table must hold is the write mode's own model (runtime/modes/), so the check knows where each record must land
+without trusting the handler's counters. Each alarm in ALARM comes with the reason this session gives it
+(alarm_reasons.py: poison pills, injected faults, a backlog), so a red alarm is never left unexplained.
 """
 
 from __future__ import annotations
@@ -27,17 +27,20 @@ import shutil
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from runtime.config import EVENTS_COUNTER, HandlerConfig
+from boto3.dynamodb.types import TypeDeserializer
+
+from runtime import settings
+from runtime.config import HandlerConfig
 from runtime.exceptions import PermanentRecordError
-from runtime.records import DEDUPE_PREFIX, decode_user_record
+from runtime.modes import DEDUPE_PREFIX, MODES
+from runtime.records import decode_user_record
 from runtime.types import RecordSource
-from runtime.writers import MARKER_SORT_KEY
 from sandbox.engines.observe import AlarmState
 from sandbox.engines.specs import arn_resource, arn_service
+from sandbox.session.alarm_reasons import AlarmContext, explain_alarm
 from sandbox.session.runner import Sandbox, TenantRun
 
 
@@ -67,9 +70,11 @@ def processing_counts(sandbox: Sandbox, run: TenantRun) -> ProcessingCounts:
     delivery = run.firehose.stats if run.firehose is not None else None
     return ProcessingCounts(
         produced=len(run.manifest.records) if run.manifest is not None else None,
-        written=int(sandbox.totals(run.name, "RecordsWritten")),
-        skipped=int(sandbox.totals(run.name, "DuplicatesSkipped") + sandbox.totals(run.name, "StaleSkipped")),
-        to_failure_queue=int(sandbox.totals(run.name, "RecordsInvalid")),
+        written=int(sandbox.totals(run.name, settings.RECORDS_WRITTEN)),
+        skipped=int(
+            sandbox.totals(run.name, settings.DUPLICATES_SKIPPED) + sandbox.totals(run.name, settings.STALE_SKIPPED)
+        ),
+        to_failure_queue=int(sandbox.totals(run.name, settings.RECORDS_INVALID)),
         given_up=mapping.records_to_destination + mapping.records_dropped,
         iterator_age_seconds=mapping.iterator_age_ms / 1000,
         archived=delivery.rows_archived if delivery else 0,
@@ -140,7 +145,7 @@ def scan_table(dynamodb: Any, table: str) -> dict[tuple[str, str], dict[str, Any
     items: dict[tuple[str, str], dict[str, Any]] = {}
     for page in dynamodb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
         for item in page["Items"]:
-            items[(item["pk"]["S"], item["sk"]["S"])] = item
+            items[(item[settings.PARTITION_KEY_ATTRIBUTE]["S"], item[settings.SORT_KEY_ATTRIBUTE]["S"])] = item
     return items
 
 
@@ -211,96 +216,14 @@ def _in_ranges(shard: str | None, sequence: str | None, ranges: list[tuple[str, 
     return any(shard == s and start <= value <= end for s, start, end in ranges)
 
 
-def _number(attribute: dict[str, Any] | None) -> Decimal:
-    return Decimal(attribute["N"]) if attribute and "N" in attribute else Decimal(0)
+_deserializer = TypeDeserializer()
 
 
-class _Expectations:
-    """What the table must hold, built record by record from the handler's own key functions.
-
-    `add` takes a record whose effect is required. `allow` takes a record of a batch the mapping gave up
-    on: the handler may have written it before the batch was given up (an invocation that ran out of time
-    reports the rest of its batch for retry after writing other keys), so its effect is allowed, not
-    required, and the table may hold it or not, but nothing else."""
-
-    def __init__(self, config: HandlerConfig):
-        self.config = config
-        self.event_keys: dict[tuple[str, str], int] = {}  # events: key -> producing index
-        self.latest: dict[tuple[str, str], tuple[Decimal, int]] = {}  # latest: key -> (max version, index)
-        self.sums: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-        self.sum_sources: dict[tuple[str, str], list[int]] = defaultdict(list)
-        self._counted_events: set[str] = set()
-        self.allowed: set[tuple[str, str]] = set()
-        self._allowed_versions: dict[tuple[str, str], set[Decimal]] = defaultdict(set)
-        # counters: event id -> (key, its contributions, producing index), counted only if its marker exists
-        self._allowed_events: dict[str, tuple[tuple[str, str], dict[str, Decimal], int]] = {}
-
-    def _contributions(self, decoded: Any) -> dict[str, Decimal]:
-        values = {name: Decimal(str(decoded.parsed.get(name, 0) or 0)) for name in self.config.counter_fields}
-        return {**values, EVENTS_COUNTER: Decimal(1)}
-
-    def add(self, decoded: Any, index: int) -> None:
-        key = (decoded.pk, decoded.sk)
-        mode = self.config.write_mode
-        if mode == "events":
-            self.event_keys.setdefault(key, index)
-        elif mode == "latest":
-            version = Decimal(str(decoded.parsed[self.config.version_field]))
-            if key not in self.latest or version > self.latest[key][0]:
-                self.latest[key] = (version, index)
-        elif decoded.event_id not in self._counted_events:
-            self._counted_events.add(decoded.event_id)
-            self._count(key, self._contributions(decoded), index)
-
-    def allow(self, decoded: Any, index: int) -> None:
-        key = (decoded.pk, decoded.sk)
-        self.allowed.add(key)
-        if self.config.write_mode == "latest":
-            self._allowed_versions[key].add(Decimal(str(decoded.parsed[self.config.version_field])))
-        elif self.config.write_mode == "counters":
-            self._allowed_events.setdefault(decoded.event_id, (key, self._contributions(decoded), index))
-
-    def _count(self, key: tuple[str, str], contributions: dict[str, Decimal], index: int) -> None:
-        for name, value in contributions.items():
-            self.sums[key][name] += value
-        self.sum_sources[key].append(index)
-
-    def _count_allowed_events(self, items: dict[tuple[str, str], dict[str, Any]]) -> None:
-        """An allowed event counts where its dedupe marker says it was counted: the marker and the sums are
-        written in one transaction, so the marker is the table's own record of which events it holds."""
-        for event_id, (key, contributions, index) in self._allowed_events.items():
-            if event_id not in self._counted_events and (DEDUPE_PREFIX + event_id, MARKER_SORT_KEY) in items:
-                self._counted_events.add(event_id)
-                self._count(key, contributions, index)
-
-    def missing(self, items: dict[tuple[str, str], dict[str, Any]]) -> list[tuple[int, str]]:
-        """(producing index, what is wrong) for every expected effect the table lacks."""
-        problems: list[tuple[int, str]] = []
-        self._count_allowed_events(items)
-        for key, index in self.event_keys.items():
-            if key not in items:
-                problems.append((index, f"no item {key}"))
-        for key, (version, index) in self.latest.items():
-            stored = items.get(key, {}).get(self.config.version_field)
-            newer_allowed = {v for v in self._allowed_versions.get(key, ()) if v > version}
-            if _number(stored) != version and _number(stored) not in newer_allowed:
-                problems.append((index, f"{key} holds version {stored} instead of {version}"))
-        for key, versions in self._allowed_versions.items():
-            stored = items.get(key, {}).get(self.config.version_field)
-            if key not in self.latest and stored is not None and _number(stored) not in versions:
-                problems.append((-1, f"{key} holds version {stored}, which no produced record has"))
-        for key, sums in self.sums.items():
-            for name, expected in sums.items():
-                stored = _number(items.get(key, {}).get(name))
-                if stored != expected:
-                    for index in self.sum_sources[key]:
-                        problems.append((index, f"{key}.{name} = {stored}, expected {expected}"))
-                    break
-        expected = set(self.event_keys) | set(self.latest) | set(self.sums) | self.allowed
-        for key in items:
-            if key not in expected and not key[0].startswith(DEDUPE_PREFIX):
-                problems.append((-1, f"item {key} matches no produced record"))
-        return problems
+def _as_values(items: dict[tuple[str, str], dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Scanned items with their attributes as Python values (numbers as Decimal), as the modes' models read them."""
+    return {
+        key: {name: _deserializer.deserialize(value) for name, value in item.items()} for key, item in items.items()
+    }
 
 
 def stream_arrivals(kinesis: Any, stream: str) -> dict[tuple[str, str], float]:
@@ -358,7 +281,7 @@ def account_tenant(sandbox: Sandbox, run: TenantRun) -> TenantReport:
     report.failure_messages = len(queue)
     report.poison_pills_in_queue = len(pills)
     report.batches_given_up = len(given_up)
-    expectations = _Expectations(config)
+    model = MODES[config.write_mode].model(config)
     explained_pills: set[tuple[str | None, str]] = set()
     arrivals = stream_arrivals(clients.kinesis, run.outputs["stream_name"])
     for record in manifest.records:
@@ -380,11 +303,12 @@ def account_tenant(sandbox: Sandbox, run: TenantRun) -> TenantReport:
             report.pill_redeliveries += max(0, found - 1)
             continue
         if given_up_record:
-            expectations.allow(decoded, record.index)
+            model.allow(decoded, record.index)
         else:
-            expectations.add(decoded, record.index)
+            model.add(decoded, record.index)
     report.unaccounted += [
-        f"record #{index}: {problem}" if index >= 0 else problem for index, problem in expectations.missing(items)
+        f"record #{problem.index}: {problem.text}" if problem.index is not None else problem.text
+        for problem in model.problems(_as_values(items))
     ]
     report.unaccounted += [
         f"failure queue message for sequence {sequence} matches no poison pill"
@@ -439,119 +363,6 @@ def firing_alarms(sandbox: Sandbox, run: TenantRun) -> dict[str, AlarmState]:
         if resource.type == ALARM
     }
     return {suffixes[s.name]: s for s in sandbox.alarm_states if s.state == "ALARM" and s.name in suffixes}
-
-
-@dataclass
-class AlarmContext:
-    """What a session knows about why an alarm fired: its options, the tenant's engines and its account."""
-
-    sandbox: Sandbox
-    run: TenantRun
-    report: TenantReport
-
-    def lambda_total(self, metric: str) -> float:
-        """The session's sum of one of Lambda's metrics for the tenant's function."""
-        sink = self.sandbox.sink
-        function = ("FunctionName", self.run.mapping.function.name)
-        totals = list(sink.totals.items()) if sink is not None else []
-        return sum(v for (ns, name, dims), v in totals if ns == "AWS/Lambda" and name == metric and function in dims)
-
-    @property
-    def crash_pct(self) -> float:
-        return self.sandbox.options.faults.crash_pct
-
-
-def _why_failure_queue(state: AlarmState, ctx: AlarmContext) -> str:
-    report = ctx.report
-    parts = [f"{report.poison_pills_in_queue} messages for the {report.invalid} poison pills in the traffic"]
-    if report.invalid:
-        parts[0] += f" (--invalid {ctx.sandbox.options.invalid_pct:g}%)"
-    if report.pill_redeliveries:
-        parts.append(f"{report.pill_redeliveries} of them sent again by batches delivered again after a crash")
-    given_up = report.failure_messages - report.poison_pills_in_queue
-    if given_up:
-        parts.append(f"{given_up} for batches the mapping gave up on")
-    expected = "expected: " if report.invalid and not given_up else ""
-    return expected + "; ".join(parts)
-
-
-def _why_given_up(state: AlarmState, ctx: AlarmContext) -> str:
-    report, mapping = ctx.report, ctx.run.mapping
-    causes = _failure_causes(ctx)
-    return (
-        f"{report.given_up} records in {report.batches_given_up} batches ran out of retries ({mapping.max_retries}) "
-        f"or age and went to the on-failure destination instead of the table{': ' + causes if causes else ''}"
-    )
-
-
-def _failure_causes(ctx: AlarmContext) -> str:
-    """What made invocations fail or return part of their batch in this session, as far as it can tell."""
-    workers, mapping = ctx.run.workers.stats, ctx.run.esm.stats
-    timeout = ctx.run.mapping.function.timeout_seconds
-    causes = []
-    if ctx.crash_pct:
-        causes.append(f"--faults crash={ctx.crash_pct:g} kills that share of invocations")
-    if workers.timeouts:
-        causes.append(f"{workers.timeouts} invocations ran past the {timeout} s timeout on this machine")
-    partial = mapping.failed_batches - mapping.function_errors
-    if partial:
-        causes.append(
-            f"{partial} invocations returned part of their batch for retry (throttled writes, or too little of "
-            f"the {timeout} s left: this machine and its emulator are slower than Lambda and DynamoDB)"
-        )
-    return "; ".join(causes)
-
-
-def _why_error_rate(state: AlarmState, ctx: AlarmContext) -> str:
-    errors, invocations = ctx.lambda_total("Errors"), ctx.lambda_total("Invocations")
-    causes = _failure_causes(ctx) or "see the function's log " + str(ctx.run.log_path)
-    return f"{errors:.0f} of {invocations:.0f} invocations failed ({state.value or 0:.1f}%): {causes}"
-
-
-def _why_duration(state: AlarmState, ctx: AlarmContext) -> str:
-    function = ctx.run.mapping.function
-    throttled = ctx.sandbox.options.faults.throttle_pct
-    backoff = f", and --faults throttle={throttled:g} makes the handler back off and retry" if throttled else ""
-    return (
-        f"the slowest invocation took {(state.value or 0) / 1000:.1f} s of the {function.timeout_seconds} s timeout: "
-        f"every tenant's DynamoDB calls go through one emulator that answers one request at a time, much slower "
-        f"than DynamoDB, for batches of up to {ctx.run.mapping.batch_size} records{backoff}"
-    )
-
-
-def _why_iterator_age(state: AlarmState, ctx: AlarmContext) -> str:
-    options = ctx.sandbox.options
-    waited = f"records waited up to {(state.value or 0) / 1000:.0f} s before the function got to them"
-    if options.rate > 0:
-        return f"{waited}: the function processes fewer than --rate {options.rate:g} events/s on this machine"
-    return (
-        f"{waited}: the producers put all {options.events} events at once (--rate 0), faster than the function "
-        "gets through them on this machine; --rate R paces them"
-    )
-
-
-def _why_throttles(state: AlarmState, ctx: AlarmContext) -> str:
-    return (
-        f"invocations waited for one of the function's {ctx.run.workers.max_workers} execution environments "
-        "(its reserved concurrency)"
-    )
-
-
-# Why an alarm is red in a sandbox session, from what the session knows; any other alarm shows its own reason.
-ALARM_REASONS = {
-    "failure-queue-depth": _why_failure_queue,
-    "failed-batches": _why_given_up,
-    "dropped-events": _why_given_up,
-    "error-rate": _why_error_rate,
-    "duration": _why_duration,
-    "iterator-age": _why_iterator_age,
-    "throttles": _why_throttles,
-}
-
-
-def explain_alarm(suffix: str, state: AlarmState, ctx: AlarmContext) -> str:
-    explain = ALARM_REASONS.get(suffix)
-    return explain(state, ctx) if explain else state.reason
 
 
 def drain_summary(sandbox: Sandbox) -> dict[str, Any]:

@@ -21,8 +21,9 @@ from moto import mock_aws
 
 from runtime.config import HandlerConfig
 from runtime.failures import FailureQueue
+from runtime.modes import MODES
+from runtime.modes.base import AwsClients
 from runtime.retry import Backoff, Deadline
-from runtime.writers import Clients, make_writer
 
 SHARD = "shardId-000000000000"
 STREAM_ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/acme-events"
@@ -261,8 +262,8 @@ class Harness:
     def __post_init__(self) -> None:
         rng = random.Random(self.seed)
         backoff = Backoff(base=0.05, cap=1.0, sleep=self.clock.sleep, rng=rng.random)
-        clients = Clients(lambda service: {"dynamodb": self.dynamodb, "sqs": self.sqs}[service])
-        self.writer = make_writer(self.cfg, clients, backoff=backoff)
+        clients = AwsClients(lambda service: {"dynamodb": self.dynamodb, "sqs": self.sqs}[service])
+        self.writer = MODES[self.cfg.write_mode].writer(self.cfg, clients, backoff=backoff)
         self.sink = FailureQueue(clients, self.cfg.failure_queue_url, self.cfg.tenant, backoff=backoff)
         self.deliveries: list[tuple[list[dict], list[str]]] = []
 

@@ -12,10 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from runtime_helpers import FakeClock, aws_account, config, json_bytes, kinesis_record, table_items
 
+from runtime.modes import MODES
+from runtime.modes.base import AwsClients
 from runtime.records import decode_batch
 from runtime.retry import Backoff, Deadline
 from runtime.types import Outcome
-from runtime.writers import Clients, make_writer
 
 DEVICES = ("a", "b", "c")
 
@@ -63,8 +64,8 @@ def test_writers_counters_event_id_on_two_keys_counts_on_its_first_occurrence(ba
     with aws_account() as (dynamodb, _, _):
         clock = FakeClock()
         client = DelayedDynamoDB(dynamodb, delays)
-        writer = make_writer(
-            cfg, Clients(lambda service: client), backoff=Backoff(sleep=clock.sleep), max_workers=workers
+        writer = MODES[cfg.write_mode].writer(
+            cfg, AwsClients(lambda service: client), backoff=Backoff(sleep=clock.sleep), max_workers=workers
         )
         report = writer.write(records, Deadline.after(5, clock))
         replay = writer.write(records, Deadline.after(5, clock))

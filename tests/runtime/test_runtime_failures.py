@@ -9,9 +9,9 @@ import json
 from runtime_helpers import FakeClock, aws_account, client_error
 
 from runtime.failures import MAX_MESSAGE_BYTES, FailureQueue, _chunks, failure_message
+from runtime.modes.base import AwsClients
 from runtime.retry import Backoff, Deadline
 from runtime.types import RecordFailure, RecordSource
-from runtime.writers import Clients
 
 SOURCE = RecordSource(
     0, "shardId-000000000001", "4960", 0, "pk-9", 1_795_705_200.5, "arn:aws:kinesis:us-east-1:1:stream/s"
@@ -75,7 +75,7 @@ def test_failures_chunks_respect_ten_entries_and_256_kib():
 
 def test_failures_queue_receives_each_failure_once():
     with aws_account() as (_, sqs, url):
-        queue = FailureQueue(Clients(lambda s: sqs), url, "acme")
+        queue = FailureQueue(AwsClients(lambda s: sqs), url, "acme")
         assert queue.send([failure(b"p%d" % i, i) for i in range(13)], Deadline.after(5)) == set()
         bodies = []
         while page := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
@@ -104,7 +104,7 @@ class BrokenSQS:
 def test_failures_unsent_entries_are_reported_and_later_chunks_not_sent():
     sqs = BrokenSQS({"3"})
     clock = FakeClock()
-    queue = FailureQueue(Clients(lambda s: sqs), "url", "acme", Backoff(sleep=clock.sleep, rng=lambda: 1.0))
+    queue = FailureQueue(AwsClients(lambda s: sqs), "url", "acme", Backoff(sleep=clock.sleep, rng=lambda: 1.0))
     unsent = queue.send([failure(b"p", i) for i in range(15)], Deadline.after(0.2, clock=clock))
     assert unsent == {3, *range(10, 15)}
     assert sqs.calls[0] == [str(i) for i in range(10)] and all(c == ["3"] for c in sqs.calls[1:])
@@ -112,5 +112,5 @@ def test_failures_unsent_entries_are_reported_and_later_chunks_not_sent():
 
 
 def test_failures_queue_error_leaves_everything_unsent():
-    queue = FailureQueue(Clients(lambda s: BrokenSQS("all")), "url", "acme")
+    queue = FailureQueue(AwsClients(lambda s: BrokenSQS("all")), "url", "acme")
     assert queue.send([failure(b"p", i) for i in range(3)], Deadline.after(0)) == {0, 1, 2}

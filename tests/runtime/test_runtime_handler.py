@@ -113,9 +113,11 @@ def test_handler_runtime_imports_no_infrastructure_code():
 
 
 def test_handler_contract_imports_without_loading_aws_libraries():
-    """The infrastructure code imports the contract; it must not pay for (or need) the handler's libraries."""
+    """The infrastructure code imports the contract and the write modes' declarations; it must not pay for (or
+    need) the handler's libraries."""
     code = (
-        "import sys, runtime.settings, runtime.templates; bad = [m for m in sys.modules if m.split('.')[0] in "
+        "import sys, runtime.settings, runtime.templates, runtime.modes; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in "
         "('boto3', 'botocore', 'aws_lambda_powertools', 'aws_kinesis_agg', 'fastjsonschema', 'components')]; "
         "print(bad)"
     )

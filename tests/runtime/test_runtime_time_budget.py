@@ -24,10 +24,11 @@ from runtime_helpers import (
 from runtime.exceptions import DeadlineExceededError
 from runtime.failures import FailureQueue
 from runtime.handler import ConfiguredHandler
+from runtime.modes import MODES
+from runtime.modes.base import AwsClients
 from runtime.records import decode_batch
 from runtime.retry import Backoff, Deadline
 from runtime.types import Outcome, RecordFailure
-from runtime.writers import Clients, make_writer
 
 
 class SilentEndpoint:
@@ -102,7 +103,7 @@ def throttling_endpoint():
     endpoint.close()
 
 
-MODES = {
+MODE_SETTINGS = {
     "events": {},
     "latest": {"version_field": "v"},
     "counters": {"counter_fields": "n"},
@@ -118,7 +119,7 @@ def processor_for(monkeypatch):
 
     def build(url, mode):
         monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-        cfg = config(write_mode=mode, failure_queue_url=f"{url}/123456789012/acme-failures", **MODES[mode])
+        cfg = config(write_mode=mode, failure_queue_url=f"{url}/123456789012/acme-failures", **MODE_SETTINGS[mode])
         return ConfiguredHandler(cfg, safety_margin_ms=MARGIN_MS)
 
     return build
@@ -137,7 +138,7 @@ def all_reported(records):
     return {"batchItemFailures": [{"itemIdentifier": r["kinesis"]["sequenceNumber"]} for r in records]}
 
 
-@pytest.mark.parametrize("mode", sorted(MODES))
+@pytest.mark.parametrize("mode", sorted(MODE_SETTINGS))
 def test_handler_unanswering_endpoint_returns_before_lambdas_deadline_reporting_unfinished_records(
     mode, silent_endpoint, processor_for
 ):
@@ -151,7 +152,7 @@ def test_handler_unanswering_endpoint_returns_before_lambdas_deadline_reporting_
 
 def test_writers_default_client_makes_one_attempt_per_call(throttling_endpoint, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", throttling_endpoint.url)
-    client = Clients().dynamodb
+    client = AwsClients().dynamodb
     with pytest.raises(ClientError, match="ThrottlingException"):
         client.put_item(TableName="acme-table", Item={"pk": {"S": "a"}, "sk": {"S": "b"}})
     assert throttling_endpoint.requests == 1  # retries are the handler's, bounded by its deadline
@@ -199,7 +200,7 @@ def test_writers_no_call_starts_after_the_deadline(cfg, count, calls):
     clock = FakeClock()
     client = SlowClient(clock, seconds=1.0)
     backoff = Backoff(sleep=clock.sleep, rng=lambda: 0.5)
-    writer = make_writer(cfg, Clients(lambda service: client), backoff=backoff, max_workers=1)
+    writer = MODES[cfg.write_mode].writer(cfg, AwsClients(lambda service: client), backoff=backoff, max_workers=1)
 
     report = writer.write(records_for(cfg, count), Deadline.after(1.5, clock))
 
@@ -213,7 +214,7 @@ def test_failures_no_send_starts_after_the_deadline():
     client = SlowClient(clock, seconds=1.0)
     source = decode_batch([kinesis_record(1, b"not json")], config())[1][0].source
     failures = [RecordFailure(source, b"x", "undecodable", "not json")] * 25  # three SendMessageBatch calls
-    sink = FailureQueue(Clients(lambda service: client), "queue-url", "acme", Backoff(sleep=clock.sleep))
+    sink = FailureQueue(AwsClients(lambda service: client), "queue-url", "acme", Backoff(sleep=clock.sleep))
 
     unsent = sink.send(failures, Deadline.after(1.5, clock))
 

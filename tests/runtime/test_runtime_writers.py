@@ -8,10 +8,11 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 from runtime_helpers import FakeClock, aws_account, client_error, config, json_bytes, kinesis_record, table_items
 
+from runtime.modes import MODES
+from runtime.modes.base import AwsClients
 from runtime.records import decode_batch
 from runtime.retry import Backoff, Deadline
 from runtime.types import Outcome
-from runtime.writers import Clients, make_writer
 
 
 class Scripted:
@@ -48,7 +49,7 @@ def records_for(cfg, payloads, start=1):
 
 def writer_for(cfg, client, clock):
     backoff = Backoff(base=0.1, cap=1.0, sleep=clock.sleep, rng=lambda: 0.5)
-    return make_writer(cfg, Clients(lambda service: client), backoff=backoff)
+    return MODES[cfg.write_mode].writer(cfg, AwsClients(lambda service: client), backoff=backoff)
 
 
 THROTTLE = client_error("ProvisionedThroughputExceededException", "PutItem")
