@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import json
+import gzip
+import hashlib
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -125,7 +125,7 @@ def test_records_kpl_aggregate_with_one_invalid_user_record_fails_only_that_one(
     [
         lambda agg: agg[:-1] + bytes([agg[-1] ^ 0xFF]),  # MD5 trailer flipped
         lambda agg: agg[:6] + b"\x00" + agg[7:],  # body changed, trailer stale
-        lambda agg: KPL_MAGIC + b"\xff\xff\xff" + __import__("hashlib").md5(b"\xff\xff\xff").digest(),  # bad protobuf
+        lambda agg: KPL_MAGIC + b"\xff\xff\xff" + hashlib.md5(b"\xff\xff\xff").digest(),  # bad protobuf
         lambda agg: KPL_MAGIC + b"\x01\x02",  # too short
     ],
 )
@@ -291,6 +291,40 @@ def test_records_decode_never_raises_on_arbitrary_bytes(data):
         }
 
 
-def test_records_arbitrary_json_values_decode_or_fail_with_a_reason():
-    data = base64.b64decode(kinesis_record(1, json.dumps({"device_id": "a"}).encode())["kinesis"]["data"])
-    assert json.loads(data) == {"device_id": "a"}
+# A KPL aggregate written byte by byte from the format's specification (magic, protobuf AggregatedRecord, MD5 of
+# the protobuf), not by the library the decoder uses:
+# https://github.com/awslabs/amazon-kinesis-producer/blob/master/aggregation-format.md
+AGGREGATE_MAGIC = b"\xf3\x89\x9a\xc2"
+PLAIN = b'{"device_id": "x", "n": 1}'
+# gzip (RFC 1952, mtime 0) of b'{"device_id": "y", "n": 2}'
+GZIPPED = bytes.fromhex("1f8b0800000000000203ab564a492dcb4c4e8dcf4c51b25250aa54d25150ca03b28c6a0112a3e4141a000000")
+
+
+def _length_delimited(field: int, value: bytes) -> bytes:
+    """A protobuf field of wire type 2 (bytes, string or message) shorter than 128 bytes."""
+    assert len(value) < 128
+    return bytes([field << 3 | 2, len(value)]) + value
+
+
+def _user_record(partition_key_index: int, data: bytes) -> bytes:
+    # Record: partition_key_index = 1 (varint), data = 3 (bytes)
+    return bytes([1 << 3 | 0, partition_key_index]) + _length_delimited(3, data)
+
+
+def test_records_decode_an_aggregate_built_from_the_format_specification():
+    assert gzip.decompress(GZIPPED) == b'{"device_id": "y", "n": 2}'
+    # AggregatedRecord: partition_key_table = 1 (repeated string), records = 3 (repeated Record)
+    body = (
+        _length_delimited(1, b"pa")
+        + _length_delimited(1, b"pb")
+        + _length_delimited(3, _user_record(0, PLAIN))
+        + _length_delimited(3, _user_record(1, GZIPPED))
+    )
+    data = AGGREGATE_MAGIC + body + hashlib.md5(body).digest()
+
+    valid = only_valid([kinesis_record(21, data)])
+
+    assert [(r.pk, r.parsed["n"]) for r in valid] == [("device#x", 1), ("device#y", 2)]
+    assert [(r.source.partition_key, r.source.sub_sequence_number) for r in valid] == [("pa", 0), ("pb", 1)]
+    assert [r.payload for r in valid] == [PLAIN, GZIPPED]  # what the producer sent, still compressed
+    assert {r.source.sequence_number for r in valid} == {"21"}
