@@ -54,10 +54,6 @@ class KeyTemplate:
     def fields(self) -> tuple[str, ...]:
         return tuple(f for _, f in self.parts if f is not None)
 
-    @property
-    def uses_time(self) -> bool:
-        return any(f in BUCKETS for f in self.fields)
-
     def render(self, payload: dict[str, Any], event_time: datetime) -> str:
         out = []
         for literal, field in self.parts:

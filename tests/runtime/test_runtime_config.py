@@ -38,7 +38,7 @@ def test_config_from_env_full_counters():
     }
     cfg = HandlerConfig.from_env(env)
     assert cfg.counter_fields == ("bytes", "packets")
-    assert cfg.sort_template.uses_time and cfg.ttl_days == 30 and cfg.dedupe_ttl_seconds == 3600
+    assert cfg.sort_template.fields == ("hour",) and cfg.ttl_days == 30 and cfg.dedupe_ttl_seconds == 3600
     assert cfg.validator({"a": 1}) == {"a": 1}
 
 
