@@ -1,4 +1,4 @@
-"""writers.py against moto, with throttling and conflicts injected by wrapping the client."""
+"""The write modes' writers (runtime/modes/) against moto, throttling and conflicts injected by a wrapped client."""
 
 from __future__ import annotations
 
