@@ -11,7 +11,7 @@ Importing this package loads neither boto3, botocore nor powertools: the infrast
 from __future__ import annotations
 
 from runtime.modes import counters, events, latest
-from runtime.modes.declaration import DEDUPE_PREFIX, MARKER_SORT_KEY, KeyLayout, RequiredSetting, WriteMode
+from runtime.modes.declaration import DEDUPE_PREFIX, KeyLayout, WriteMode
 
 MODES: dict[str, WriteMode] = {
     events.MODE.name: events.MODE,
@@ -33,11 +33,9 @@ def mode(name: str) -> WriteMode:
 __all__ = [
     "DEDUPE_PREFIX",
     "DEFAULT_WRITE_MODE",
-    "MARKER_SORT_KEY",
     "MODES",
     "WRITE_MODES",
     "KeyLayout",
-    "RequiredSetting",
     "WriteMode",
     "mode",
 ]
