@@ -54,14 +54,19 @@ def run_all(arguments: argparse.Namespace, argv: list[str]) -> None:
     started, clock = report.now(), time.perf_counter()
     results = RunResults()
     print(f"bench: {', '.join(arguments.only)}{' (quick)' if arguments.quick else ''}", flush=True)
-    if "handler" in arguments.only:
-        results.handler = handler_bench.run(arguments.repetitions, progress=_progress)
-    if "imports" in arguments.only:
-        results.imports = imports_bench.run(progress=_progress)
-    if "plan" in arguments.only:
-        results.plan = plan_bench.run(arguments.quick, progress=_progress)
-    if "sandbox" in arguments.only:
-        results.sandbox = sandbox_bench.run(progress=_progress)
+    parts = {
+        "handler": lambda: handler_bench.run(arguments.repetitions, progress=_progress),
+        "imports": lambda: imports_bench.run(progress=_progress),
+        "plan": lambda: plan_bench.run(arguments.quick, progress=_progress),
+        "sandbox": lambda: sandbox_bench.run(progress=_progress),
+    }
+    durations = []
+    for name, measure in parts.items():
+        if name in arguments.only:
+            part_started = time.perf_counter()
+            setattr(results, name, measure())
+            durations.append(f"{name} {(time.perf_counter() - part_started) / 60:.1f}")
+    results.notes.append(f"minutes per part: {', '.join(durations)}")
     if arguments.quick:
         results.notes.append(f"quick run: the plan at {', '.join(map(str, plan_bench.QUICK_SIZES))} tenants only")
     command = " ".join(["python -m bench", *argv])

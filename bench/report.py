@@ -160,7 +160,7 @@ def sandbox_section(s: SandboxResults) -> list[str]:
             ("measure", "seconds", "events/s"),
             [
                 (
-                    "session: produce and drain" + ("" if s.accounted else " (RECORDS UNACCOUNTED)"),
+                    "session: produce and drain" + (" (RECORDS UNACCOUNTED)" if s.unaccounted else ""),
                     f"{s.session_seconds:.1f}",
                     f"{s.events_per_second:,.0f}",
                 ),
