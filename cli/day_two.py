@@ -1,5 +1,6 @@
 """Day-two commands on one deployed tenant, on AWS or (`--sandbox`) in the sandbox: `query` its archive,
-`failures export` its poison pills, `send` records back onto its stream."""
+`failures export` its poison pills, `send` records back onto its stream, `redrive` the batches its mapping gave up
+on."""
 
 from __future__ import annotations
 
@@ -45,11 +46,12 @@ def _note(message: str) -> None:
 def _refusals(target: Target | None = None) -> Iterator[None]:
     """Every refusal as its one line and exit 1, never a traceback."""
     from ops.failures import PillFileError
+    from ops.invokers import RedriveSetupError
     from ops.query import QueryError
 
     try:
         yield
-    except (TargetError, QueryError) as error:
+    except (TargetError, QueryError, RedriveSetupError) as error:
         _fail(str(error))
     except PillFileError as error:
         _fail("\n".join(error.problems))
@@ -171,3 +173,60 @@ def send(
     except PutFailed as error:
         _fail(f"{tenant}: {stream} in {target.where} refused records after {error.sent} of {len(records)}: {error}")
     out.print(f"sent {sent} record(s) to stream {stream} (tenant {tenant}) in {target.where}", soft_wrap=True)
+
+
+# --------------------------------------------------------------------------------- redrive
+
+
+def redrive(
+    tenant: TenantArgument,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Read and count the batches and their records; invoke and delete nothing.")
+    ] = False,
+    drop_expired: Annotated[
+        bool,
+        typer.Option(
+            "--drop-expired",
+            help="Delete a batch's record once what the stream still holds is replayed, even if part of it is past "
+            "the stream's retention (by default it is kept, and counted again each time).",
+        ),
+    ] = False,
+    stack: StackOption = None,
+    project: ProjectOption = Path("."),
+    sandbox: SandboxOption = False,
+) -> None:
+    """Replay the batches TENANT's event source mapping gave up on (its on-failure records: the failure queue, or
+    the failure bucket with `on_failure: s3`) through the tenant's own function, reading their records again from
+    the stream. A record is deleted once its batch is replayed; exit 1 if any record failed again."""
+    from ops.failure_records import BucketSource, QueueSource
+    from ops.invokers import replay_function
+    from ops.redrive import redrive as run_redrive
+
+    with _refusals():
+        target = resolve(project, tenant, stack, sandbox)
+    names = target.names
+    with _refusals(target), replay_function(project, target) as (settings, invoker):
+        if names.failure_bucket:
+            source = BucketSource(target.client("s3"), names.failure_bucket)
+        else:
+            source = QueueSource(target.client("sqs"), names.failure_queue_url)
+        summary = run_redrive(
+            source,
+            target.client("kinesis"),
+            settings,
+            invoker,
+            dry_run=dry_run,
+            drop_expired=drop_expired,
+            on_outcome=lambda outcome: out.print(outcome.line(source.kind, dry_run), soft_wrap=True),
+        )
+    if not summary.outcomes:
+        _note(f"{tenant}: no batch records in {summary.where} in {target.where}; nothing to redrive")
+    else:
+        out.print(f"{tenant}: {summary.line()}", soft_wrap=True)
+    if summary.others:
+        _note(
+            f"{tenant}: {summary.others} other {summary.kind}(s) in {summary.where} left in place "
+            f"(poison pills: `tributary failures export {tenant}`)"
+        )
+    if summary.failed:
+        _fail(f"{tenant}: {summary.failed} record(s) failed again; their batches stay recorded for the next redrive")
