@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,12 +32,16 @@ from typer.testing import CliRunner
 from cli import day_two
 from components.config import load_tenant
 from components.stack import read_stack_file
+from ops import invokers
+from ops.invokers import sandbox_function
 from runtime.config import HandlerConfig
 from runtime.modes import DEDUPE_PREFIX, MODES
 from runtime.records import decode_user_record
 from runtime.types import RecordSource
 from sandbox.engines.emulator import Emulator, EmulatorClients
 from sandbox.engines.event_source import EventSourceMapping
+from sandbox.engines.lambda_records import failure_record
+from sandbox.engines.shard_reader import StreamRecord
 from sandbox.engines.specs import MappingSpec
 from sandbox.engines.workers import InvocationResult
 from sandbox.session import traffic
@@ -203,3 +209,67 @@ def test_redrive_brings_the_table_to_the_model_state_with_no_double_effect(given
     replayed = _redrive(given.project)
     assert replayed.exit_code == 0 and replayed.stdout.endswith("1 message deleted\n"), replayed.output
     assert _table_problems(given) == []
+
+
+def _recorded(given: GivenUp, first: int, last: int, **changes: Any) -> str:
+    """Lambda's on-failure record of the producers' records first..last, as the mapping writes it."""
+    arrivals = stream_arrivals(given.clients.kinesis, given.outputs["stream_name"])
+    produced = given.manifest.records[first : last + 1]
+    records = [
+        StreamRecord(
+            changes.get("shard_id", record.shard_id),
+            record.sequence_number,
+            record.partition_key,
+            record.data,
+            arrivals[(record.shard_id, record.sequence_number)],
+        )
+        for record in produced
+    ]
+    body = failure_record(
+        function_arn=given.mapping.function.function_arn,
+        stream_arn=given.mapping.stream_arn,
+        records=records,
+        invocations=2,
+        last_result=None,
+        condition="RetryAttemptsExhausted",
+        now=time.time(),
+    )
+    given.clients.sqs.send_message(QueueUrl=given.outputs["failure_queue_url"], MessageBody=json.dumps(body))
+    return body["KinesisBatchInfo"]["shardId"]
+
+
+def test_redrive_keeps_what_it_could_not_replay_and_exits_1_when_the_function_still_fails(given_up, monkeypatch):
+    given = given_up
+    # Given: a batch still on the stream, and one on a shard the stream no longer has (past retention).
+    shard = _recorded(given, 0, 0)
+    gone = _recorded(given, 0, 1, shard_id="shardId-000000000099")
+
+    @contextmanager
+    def still_broken(project: Path, target: Any):
+        with sandbox_function(project, target) as (settings, _):
+            yield settings, BrokenFunction()
+
+    # When: the function still fails.
+    monkeypatch.setattr(invokers, "sandbox_function", still_broken)
+    result = _redrive(given.project)
+    # Then: both records are kept, each line says why, and the command fails.
+    assert result.exit_code == 1
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines()[:-1])
+    assert set(lines) == {shard, gone}, result.stdout
+    assert "1 re-read, 0 replayed, 1 failed, 0 past retention; 1 message kept: sequence number" in lines[shard]
+    assert "Runtime.ImportModuleError" in lines[shard]
+    assert "0 re-read, 0 replayed, 0 failed, 2 past retention (" in lines[gone]
+    assert lines[gone].endswith("1 message kept: records past retention (--drop-expired deletes it)")
+    assert result.stdout.splitlines()[-1] == (
+        f"{TENANT}: 2 batches, 0 records replayed, 1 failed, 2 past retention; 0 messages deleted"
+    )
+    assert result.stderr.splitlines()[-1] == (
+        f"{TENANT}: 1 record(s) failed again; their batches stay recorded for the next redrive"
+    )
+    assert _messages(given) == 2
+    # Once the function works again, --drop-expired replays the one and lets the other go.
+    monkeypatch.undo()
+    fixed = _redrive(given.project, "--drop-expired")
+    assert fixed.exit_code == 0, fixed.output
+    assert fixed.stdout.splitlines()[-1].endswith("1 records replayed, 0 failed, 2 past retention; 2 messages deleted")
+    assert _messages(given) == 0
