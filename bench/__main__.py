@@ -50,7 +50,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return arguments
 
 
-def run_all(arguments: argparse.Namespace, argv: list[str]) -> None:
+def run_all(arguments: argparse.Namespace, argv: list[str]) -> bool:
+    """Every part asked for, then the results page; False if a part failed (the page names it)."""
     started, clock = report.now(), time.perf_counter()
     results = RunResults()
     print(f"bench: {', '.join(arguments.only)}{' (quick)' if arguments.quick else ''}", flush=True)
@@ -60,18 +61,25 @@ def run_all(arguments: argparse.Namespace, argv: list[str]) -> None:
         "plan": lambda: plan_bench.run(arguments.quick, progress=_progress),
         "sandbox": lambda: sandbox_bench.run(progress=_progress),
     }
-    durations = []
+    durations, failed = [], []
     for name, measure in parts.items():
         if name in arguments.only:
             part_started = time.perf_counter()
-            setattr(results, name, measure())
+            try:
+                setattr(results, name, measure())
+            except Exception as error:  # one broken part must not discard the others' minutes of measurement
+                last_line = (str(error).strip().splitlines() or [""])[-1]
+                failed.append(f"{name} failed: {type(error).__name__}: {last_line}")
+                print(f"bench: {failed[-1]}", file=sys.stderr, flush=True)
             durations.append(f"{name} {(time.perf_counter() - part_started) / 60:.1f}")
     results.notes.append(f"minutes per part: {', '.join(durations)}")
+    results.notes += failed
     if arguments.quick:
         results.notes.append(f"quick run: the plan at {', '.join(map(str, plan_bench.QUICK_SIZES))} tenants only")
     command = " ".join(["python -m bench", *argv])
     report.write(results, started, time.perf_counter() - clock, command)
     print(report.RESULTS.read_text(encoding="utf-8"))
+    return not failed
 
 
 def _progress(message: str) -> None:
@@ -83,8 +91,8 @@ def main(argv: list[str]) -> int:
     try:
         if arguments.what == "profile":
             print(profile_handler.run())
-        else:
-            run_all(arguments, argv)
+        elif not run_all(arguments, argv):
+            return 1
     except (BenchError, WorkloadError) as error:
         print(f"bench: {error}", file=sys.stderr)
         return 1
