@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import fastjsonschema
 
 from components import naming
+from components.lifecycle import DELETE_DATA, LIFECYCLE_TAG
 from components.meta_schema import json_problem, meta_schema_problem
 from components.problems import quote
 from runtime.modes import MODES
@@ -34,9 +35,11 @@ NUMERIC_TYPES = {"integer", "number"}
 COUNTERS_RESERVED_FIELDS = MODES["counters"].reserved_attributes
 # AWS allows 50 user-defined tags per resource, keys of 1 to 128 characters that do not begin with `aws:`,
 # values of at most 256 (https://docs.aws.amazon.com/tag-editor/latest/userguide/reference.html); tributary
-# adds `naming.RESERVED_TAGS` itself.
+# adds `naming.RESERVED_TAGS` itself, and LIFECYCLE_TAG to a tenant whose data is deleted. A file may set none
+# of them: the policy pack lets a resource tagged `lifecycle: delete-data` be deleted.
 AWS_TAG_LIMIT = 50
-MAX_USER_TAGS = AWS_TAG_LIMIT - len(naming.RESERVED_TAGS)
+TRIBUTARY_TAGS = (*naming.RESERVED_TAGS, LIFECYCLE_TAG)
+MAX_USER_TAGS = AWS_TAG_LIMIT - len(TRIBUTARY_TAGS)
 TAG_KEY_LENGTH = (1, 128)
 TAG_VALUE_LENGTH = 256
 # Firehose refuses a buffer below 64 MiB when it converts to Parquet ("Record format conversion":
@@ -47,7 +50,7 @@ PARQUET_MIN_BUFFER_MB = 64
 def tag_problems(tags: dict[str, str]) -> Iterable[tuple[str, str]]:
     """Tags AWS would refuse, or that collide with the ones tributary sets; fields are the tag keys."""
     if len(tags) > MAX_USER_TAGS:
-        yield "", f"at most {MAX_USER_TAGS} tags (got {len(tags)}); three more are added to every resource"
+        yield "", f"at most {MAX_USER_TAGS} tags (got {len(tags)}); tributary adds up to {len(TRIBUTARY_TAGS)} more"
     low, high = TAG_KEY_LENGTH
     for key, value in tags.items():
         if not low <= len(key) <= high:
@@ -56,8 +59,24 @@ def tag_problems(tags: dict[str, str]) -> Iterable[tuple[str, str]]:
             yield key, "the aws: prefix is reserved by AWS"
         elif key in naming.RESERVED_TAGS:
             yield key, "is set by tributary on every resource"
+        elif key == LIFECYCLE_TAG:
+            yield key, f"is set by tributary on a tenant whose data is deleted (`lifecycle: {DELETE_DATA}`)"
         if len(value) > TAG_VALUE_LENGTH:
             yield key, f"tag values must be at most {TAG_VALUE_LENGTH} characters (got {len(value)})"
+
+
+def lifecycle_problems(tenant: str, lifecycle: str, confirmation: str) -> Iterable[tuple[str, str]]:
+    """Deleting a tenant's data is confirmed by its name, and a confirmation goes with that state only: a
+    mistyped state or a leftover confirmation never lets data go."""
+    if lifecycle == DELETE_DATA and confirmation != tenant:
+        got = f" (got {quote(confirmation)})" if confirmation else ""
+        yield (
+            "delete_data_confirm",
+            f"must be the tenant's name, {tenant!r}, with `lifecycle: {DELETE_DATA}`: removing the file afterwards "
+            f"deletes its table, buckets and key{got}",
+        )
+    if lifecycle != DELETE_DATA and confirmation:
+        yield "delete_data_confirm", f"only allowed with `lifecycle: {DELETE_DATA}` (got lifecycle {lifecycle!r})"
 
 
 def stream_problems(stream: Stream) -> Iterable[tuple[str, str]]:

@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, Str
 from pydantic_core import PydanticCustomError, core_schema
 
 from components import naming, tenant_rules
+from components.lifecycle import ACTIVE, DELETE_DATA, LIFECYCLE_TAG, OFFBOARDED, Lifecycle
 from components.problems import quote, refuse
 from runtime.templates import BUCKETS
 
@@ -280,7 +281,8 @@ class TenantFile(_Section):
         {},
         description=(
             f"added to every AWS resource of the tenant; at most {tenant_rules.MAX_USER_TAGS} (tributary adds "
-            f"{', '.join(f'`{tag}`' for tag in naming.RESERVED_TAGS)}), no `aws:` prefix, keys of "
+            f"{', '.join(f'`{tag}`' for tag in naming.RESERVED_TAGS)}, and `{LIFECYCLE_TAG}` while the "
+            "data is deleted), no `aws:` prefix, keys of "
             f"{tenant_rules.TAG_KEY_LENGTH[0]}..{tenant_rules.TAG_KEY_LENGTH[1]} and values of at most "
             f"{tenant_rules.TAG_VALUE_LENGTH} characters"
         ),
@@ -290,6 +292,16 @@ class TenantFile(_Section):
         True,
         description="removing the file keeps the table, buckets and key; `false` lets pulumi delete them "
         "(buckets emptied)",
+    )
+    lifecycle: Lifecycle = Field(
+        ACTIVE,
+        description=f"`{OFFBOARDED}` removes the stream, function, mapping, Firehose and alarms and keeps "
+        f"the key, table, failure queue and buckets; `{DELETE_DATA}` (with `delete_data_confirm`) lets "
+        'removing the file delete those too (see "Offboarding a tenant")',
+    )
+    delete_data_confirm: str = Field(
+        "",
+        description=f"the tenant's name, to confirm `lifecycle: {DELETE_DATA}`; only with it",
     )
     stream: Stream = Stream()
     processing: Processing = Processing()
@@ -301,7 +313,12 @@ class TenantFile(_Section):
 
     @model_validator(mode="after")
     def _cross_section(self) -> TenantFile:
-        refuse(tenant_rules.cross_section_problems(dict(self)))
+        refuse(
+            [
+                *tenant_rules.cross_section_problems(dict(self)),
+                *tenant_rules.lifecycle_problems(self.tenant, self.lifecycle, self.delete_data_confirm),
+            ]
+        )
         return self
 
     @property
