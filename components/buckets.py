@@ -43,8 +43,8 @@ def secure_bucket(
     bucket = aws.s3.Bucket(
         logical_name,
         bucket=bucket_name,
-        # A tenant that opted out of retention also wants `pulumi destroy` to empty its buckets.
-        force_destroy=not ctx.tenant.retain_on_delete,
+        # A tenant that opted out of retention, or whose data is let go, also wants the delete to empty its buckets.
+        force_destroy=not ctx.keeps_data,
         tags=ctx.tags,
         opts=ctx.opts(retain=True),
     )

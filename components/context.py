@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import defaults
+from components import defaults, lifecycle
 from components.config import TenantFile
 from components.naming import TenantNames, tenant_names
 
@@ -28,20 +28,29 @@ class PipelineContext:
 
     @property
     def tags(self) -> dict[str, str]:
-        """Tags for every resource that takes them: ours last, so a tenant cannot override them."""
-        return {
-            **self.tenant.tags,
-            "tenant": self.tenant.tenant,
-            "stack": self.stack,
-            "managed-by": defaults.MANAGED_BY,
-        }
+        """Tags for every resource that takes them: ours last, so a tenant cannot override them. A tenant whose
+        data is let go says so on each resource, for the policy pack's data-protection rules."""
+        ours = {"tenant": self.tenant.tenant, "stack": self.stack, "managed-by": defaults.MANAGED_BY}
+        if self.lets_data_go:
+            ours[lifecycle.LIFECYCLE_TAG] = lifecycle.DELETE_DATA
+        return {**self.tenant.tags, **ours}
+
+    @property
+    def lets_data_go(self) -> bool:
+        """Whether the tenant file's second explicit step (`lifecycle: delete-data`) releases its data."""
+        return lifecycle.lets_data_go(self.tenant.lifecycle)
+
+    @property
+    def keeps_data(self) -> bool:
+        """Whether removing the tenant (its file, or a selection that leaves it out) keeps what holds data."""
+        return self.tenant.retain_on_delete and not self.lets_data_go
 
     def opts(self, *, retain: bool = False, **kwargs: Any) -> pulumi.ResourceOptions:
         """Options for a child: parented, on the tenant's provider, and kept on delete if it holds data."""
         return pulumi.ResourceOptions(
             parent=self.parent,
             provider=self.provider,
-            retain_on_delete=retain and self.tenant.retain_on_delete,
+            retain_on_delete=retain and self.keeps_data,
             **kwargs,
         )
 

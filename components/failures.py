@@ -38,7 +38,8 @@ def create_failure_destinations(ctx: PipelineContext, key_arn) -> FailureDestina
         message_retention_seconds=defaults.FAILURE_QUEUE_RETENTION_SECONDS,
         visibility_timeout_seconds=defaults.FAILURE_QUEUE_VISIBILITY_SECONDS,
         tags=ctx.tags,
-        opts=ctx.opts(),
+        # It holds the records no retry could write: kept with the table and buckets when the tenant is removed.
+        opts=ctx.opts(retain=True),
     )
     aws.sqs.QueuePolicy(
         f"{name}-failures-policy",

@@ -4,6 +4,10 @@ producers -> stream (key) -> processor (mapping) -> table
                    |              `-> failure queue / bucket
                    `-> archive (Firehose -> S3 Parquet, Glue table)
 + alarms -> topic, dashboard
+
+A tenant whose file says `lifecycle: offboarded` or `delete-data` (components/lifecycle.py) keeps only the parts
+that hold data: key, table, failure queue and bucket, archive bucket and Glue table. Its outputs keep every
+key; those of parts it no longer has are "".
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components import alarms, archive, failures, iam, keys, naming, policies, processor, stream, table
+from components import alarms, archive, failures, iam, keys, lifecycle, naming, policies, processor, stream, table
 from components.config import TenantFile
 from components.context import PipelineContext, to_json
 from components.key_policy import KeyPolicyArns
@@ -22,6 +26,8 @@ from components.stack import StackSettings
 from runtime.modes import MODES
 
 TYPE_TOKEN = "tributary:index:TenantPipeline"
+# The outputs of the parts only a running pipeline has: "" once the tenant is offboarded.
+PIPELINE_OUTPUTS = ("stream_arn", "stream_name", "function_name", "alarm_topic_arn", "dashboard_url", "producer_policy")
 
 
 @dataclass
@@ -54,9 +60,9 @@ class TenantPipeline(pulumi.ComponentResource):
     """Everything one tenant gets. Outputs are the stable contract `__main__.py` exports."""
 
     stream_arn: pulumi.Output[str]
-    """ARN of the Kinesis stream producers write to."""
+    """ARN of the Kinesis stream producers write to ("" once offboarded)."""
     stream_name: pulumi.Output[str]
-    """Name of the Kinesis stream producers write to."""
+    """Name of the Kinesis stream producers write to ("" once offboarded)."""
     table_name: pulumi.Output[str]
     """Name of the DynamoDB table that serves the processed records."""
     failure_queue_url: pulumi.Output[str]
@@ -66,13 +72,14 @@ class TenantPipeline(pulumi.ComponentResource):
     key_arn: pulumi.Output[str]
     """ARN of the tenant's KMS key."""
     function_name: pulumi.Output[str]
-    """Name of the processor function."""
+    """Name of the processor function ("" once offboarded)."""
     alarm_topic_arn: pulumi.Output[str]
-    """ARN of the SNS topic every alarm notifies."""
+    """ARN of the SNS topic every alarm notifies ("" once offboarded)."""
     dashboard_url: pulumi.Output[str]
-    """Console URL of the tenant's CloudWatch dashboard."""
+    """Console URL of the tenant's CloudWatch dashboard ("" once offboarded)."""
     producer_policy: pulumi.Output[str]
-    """IAM policy (JSON) to attach to the tenant's producer roles: put records on this stream only."""
+    """IAM policy (JSON) to attach to the tenant's producer roles: put records on this stream only ("" once
+    offboarded)."""
     reader_policy: pulumi.Output[str]
     """IAM policy (JSON) to attach to the tenant's reader roles: read the table, archive and failed records."""
 
@@ -92,9 +99,13 @@ class TenantPipeline(pulumi.ComponentResource):
             provider=provider,
             settings=args.settings,
         )
-        self._build(ctx)
+        build = self._build_pipeline if lifecycle.runs_pipeline(tenant.lifecycle) else self._build_retained
+        outputs = build(ctx)
+        for output, value in outputs.items():
+            setattr(self, output, pulumi.Output.from_input(value))
+        self.register_outputs(outputs)
 
-    def _build(self, ctx: PipelineContext) -> None:
+    def _build_pipeline(self, ctx: PipelineContext) -> dict[str, pulumi.Input[str]]:
         tenant = ctx.tenant
         archive_enabled = tenant.archive.enabled
         processor_role = iam.create_role(ctx, "processor", ctx.names.processor_role, "lambda.amazonaws.com")
@@ -152,38 +163,45 @@ class TenantPipeline(pulumi.ComponentResource):
         tenant_alarms = alarms.create_alarms(ctx, topic, tenant_processor.mapping, depends_on=watched)
         dashboard = alarms.create_dashboard(ctx, tenant_alarms)
 
-        self.stream_arn = tenant_stream.stream.arn
-        self.stream_name = tenant_stream.stream.name
-        self.table_name = serving_table.name
-        self.failure_queue_url = failure.queue.url
-        self.archive_bucket = pulumi.Output.from_input(archive_bucket_name)
-        self.key_arn = key_arn
-        self.function_name = tenant_processor.function.name
-        self.alarm_topic_arn = topic.arn
-        self.dashboard_url = pulumi.Output.all(ctx.region, dashboard.dashboard_name).apply(
-            lambda values: alarms.dashboard_url(values[0], values[1])
-        )
-        self.producer_policy = pulumi.Output.all(tenant_stream.stream.arn, key_arn).apply(
-            lambda values: to_json(policies.producer_policy(values[0], values[1]))
-        )
-        self.reader_policy = _reader_arns(ctx, key_arn, serving_table, failure, tenant_archive).apply(
-            lambda arns: to_json(policies.reader_policy(arns))
-        )
-        self.register_outputs(
-            {
-                "producer_policy": self.producer_policy,
-                "reader_policy": self.reader_policy,
-                "stream_arn": self.stream_arn,
-                "stream_name": self.stream_name,
-                "table_name": self.table_name,
-                "failure_queue_url": self.failure_queue_url,
-                "archive_bucket": self.archive_bucket,
-                "key_arn": self.key_arn,
-                "function_name": self.function_name,
-                "alarm_topic_arn": self.alarm_topic_arn,
-                "dashboard_url": self.dashboard_url,
-            }
-        )
+        archive_bucket = tenant_archive.bucket if tenant_archive is not None else None
+        return {
+            "producer_policy": pulumi.Output.all(tenant_stream.stream.arn, key_arn).apply(
+                lambda values: to_json(policies.producer_policy(values[0], values[1]))
+            ),
+            "reader_policy": _reader_policy(ctx, key_arn, serving_table, failure, archive_bucket),
+            "stream_arn": tenant_stream.stream.arn,
+            "stream_name": tenant_stream.stream.name,
+            "table_name": serving_table.name,
+            "failure_queue_url": failure.queue.url,
+            "archive_bucket": archive_bucket_name,
+            "key_arn": key_arn,
+            "function_name": tenant_processor.function.name,
+            "alarm_topic_arn": topic.arn,
+            "dashboard_url": pulumi.Output.all(ctx.region, dashboard.dashboard_name).apply(
+                lambda values: alarms.dashboard_url(values[0], values[1])
+            ),
+        }
+
+    def _build_retained(self, ctx: PipelineContext) -> dict[str, pulumi.Input[str]]:
+        """Only what holds data, each part as the running pipeline has it (`keys.retained_key_policy` apart): the
+        key and alias, the table, the failure queue and bucket, the archive bucket and its Glue table, which
+        keeps the archive readable in Athena. What is not registered, `pulumi up` removes."""
+        key = keys.create_key(ctx, _retained_key_arns(ctx).apply(lambda arns: to_json(keys.retained_key_policy(arns))))
+        key_arn = key.key.arn
+        serving_table = table.create_table(ctx, key_arn)
+        failure = failures.create_failure_destinations(ctx, key_arn)
+        archive_bucket = None
+        if ctx.tenant.archive.enabled:
+            archive_bucket = archive.create_archive_bucket(ctx, key_arn)
+            archive.create_catalog(ctx, archive_bucket)
+        return {
+            **dict.fromkeys(PIPELINE_OUTPUTS, ""),
+            "reader_policy": _reader_policy(ctx, key_arn, serving_table, failure, archive_bucket),
+            "table_name": serving_table.name,
+            "failure_queue_url": failure.queue.url,
+            "archive_bucket": archive_bucket.bucket if archive_bucket is not None else "",
+            "key_arn": key_arn,
+        }
 
     def _build_archive(self, ctx, firehose_role, key_arn, kinesis_stream) -> archive.Archive:
         bucket = archive.create_archive_bucket(ctx, key_arn)
@@ -250,21 +268,45 @@ def _key_policy_arns(
     )
 
 
+def _retained_key_arns(ctx: PipelineContext) -> pulumi.Output[keys.RetainedKeyArns]:
+    tenant = ctx.tenant
+    return pulumi.Output.all(
+        partition=ctx.partition, region=ctx.region, account_id=ctx.account_id, names=ctx.names_in_account()
+    ).apply(
+        lambda values: keys.RetainedKeyArns(
+            partition=values["partition"],
+            region=values["region"],
+            account_id=values["account_id"],
+            table_name=ctx.names.table,
+            archive_bucket=_bucket_arn(values, values["names"].archive_bucket) if tenant.archive.enabled else None,
+            failure_bucket=(
+                _bucket_arn(values, values["names"].failure_bucket) if tenant.processing.on_failure == "s3" else None
+            ),
+            reader_roles=tuple(tenant.access.readers),
+        )
+    )
+
+
 def _bucket_arn(values: dict, bucket: str) -> str:
     return f"arn:{values['partition']}:s3:::{bucket}"
 
 
-def _reader_arns(ctx: PipelineContext, key_arn, table, failure, tenant_archive) -> pulumi.Output[policies.ReaderArns]:
-    glue_database, glue_table = archive.table_arns(ctx) if tenant_archive is not None else (None, None)
-    return pulumi.Output.all(
-        partition=ctx.partition,
-        region=ctx.region,
-        account_id=ctx.account_id,
-        key=key_arn,
-        table=table.arn,
-        failure_queue=failure.queue.arn,
-        archive_bucket=tenant_archive.bucket.arn if tenant_archive is not None else None,
-        failure_bucket=failure.bucket.arn if failure.bucket is not None else None,
-        glue_database=glue_database,
-        glue_table=glue_table,
-    ).apply(lambda values: policies.ReaderArns(**values))
+def _reader_policy(ctx: PipelineContext, key_arn, table, failure, archive_bucket) -> pulumi.Output[str]:
+    """The IAM policy for the tenant's readers (JSON): the table, the archive and its catalog, failed records."""
+    glue_database, glue_table = archive.table_arns(ctx) if archive_bucket is not None else (None, None)
+    return (
+        pulumi.Output.all(
+            partition=ctx.partition,
+            region=ctx.region,
+            account_id=ctx.account_id,
+            key=key_arn,
+            table=table.arn,
+            failure_queue=failure.queue.arn,
+            archive_bucket=archive_bucket.arn if archive_bucket is not None else None,
+            failure_bucket=failure.bucket.arn if failure.bucket is not None else None,
+            glue_database=glue_database,
+            glue_table=glue_table,
+        )
+        .apply(lambda values: policies.ReaderArns(**values))
+        .apply(lambda arns: to_json(policies.reader_policy(arns)))
+    )

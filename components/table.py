@@ -25,7 +25,8 @@ def create_table(ctx: PipelineContext, key_arn) -> aws.dynamodb.Table:
         attributes=[{"name": PARTITION_KEY_ATTRIBUTE, "type": "S"}, {"name": SORT_KEY_ATTRIBUTE, "type": "S"}],
         server_side_encryption={"enabled": True, "kms_key_arn": key_arn},
         point_in_time_recovery={"enabled": settings.point_in_time_recovery},
-        deletion_protection_enabled=settings.deletion_protection,
+        # The second explicit step (`lifecycle: delete-data`) turns protection off, so removing the file deletes it.
+        deletion_protection_enabled=settings.deletion_protection and not ctx.lets_data_go,
         ttl={"attribute_name": TTL_ATTRIBUTE, "enabled": True} if ttl_enabled else None,
         tags=ctx.tags,
         opts=ctx.opts(retain=True),
