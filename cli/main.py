@@ -98,7 +98,9 @@ def plan(
     from policy.run import check
 
     try:
-        evaluation = evaluate(project, stack, read_named_stack(project, stack))
+        settings = read_named_stack(project, stack)
+        evaluation = evaluate(project, stack, settings)
+        files = load_tenants(tenant_files(project / settings.tenants_dir), stack)  # for what each lifecycle keeps
     except TenantFileError as error:
         fail(error.problems)
         return
@@ -108,7 +110,7 @@ def plan(
         for violation in policy.violations:
             typer.echo(str(violation), err=True)
     else:
-        render.plan(out, evaluation, policy)
+        render.plan(out, evaluation, policy, {tenant.tenant: tenant for tenant in files})
     if policy.blocking:
         blocking = sum(violation.mandatory for violation in policy.violations)
         fail([f"stack {stack!r}: {blocking} mandatory policy violation(s); `pulumi up` would refuse this plan"])

@@ -12,9 +12,11 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from components.lifecycle import plan_line
 from components.offline import Evaluation, RegisteredResource
 
 if TYPE_CHECKING:  # the pack (pulumi_policy, gRPC) loads only when a plan is judged
+    from components.config import TenantFile
     from policy.run import Report, Violation
 
 # The settings worth seeing per resource type in the plan's summary (input name -> label).
@@ -76,8 +78,9 @@ def _policy_verdict(violations: Sequence[Violation], rule_count: int) -> Text:
     return Text("\n").join(lines)
 
 
-def plan(console: Console, evaluation: Evaluation, policy: Report) -> None:
-    """Every tenant's resources, each followed by the policy pack's verdict on them."""
+def plan(console: Console, evaluation: Evaluation, policy: Report, tenants: dict[str, TenantFile]) -> None:
+    """Every tenant's resources, each followed by what its lifecycle keeps and removes, and the policy pack's
+    verdict on them. `tenants` are the tenant files by name."""
     grouped = evaluation.by_tenant()
     if not grouped:
         console.print(f"stack {evaluation.stack!r} selects no tenants")
@@ -85,6 +88,7 @@ def plan(console: Console, evaluation: Evaluation, policy: Report) -> None:
     rule_count = len(policy.rules)
     for tenant, resources in sorted(grouped.items()):
         console.print(_resources_table(tenant, resources))
+        console.print(Text(plan_line(tenants[tenant])))  # Text, not markup: the line quotes `pulumi up`
         console.print(_policy_verdict(policy.of_tenant(tenant), rule_count))
     if policy.of_tenant(None):
         console.print(_policy_verdict(policy.of_tenant(None), rule_count))
