@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from components.config import TenantFile, load_tenants, tenant_files
+from components.lifecycle import runs_pipeline
 from components.offline import RegisteredResource
 from components.stack import StackSettings, read_stack_file
 from runtime import settings as handler_settings
@@ -156,6 +157,8 @@ class Sandbox:
                 continue
             if name not in tenants:
                 raise DeployError(f"{name}: deployed, but tenants/{name}.yaml is gone; deploy again")
+            if not runs_pipeline(tenants[name].lifecycle):
+                continue  # offboarded: its data stays deployed, with no stream, mapping or delivery to run
             self.runs[name] = self._start_tenant(tenants[name], resources, positions.get(name, {}))
         self._observer = threading.Thread(target=self._observe_loop, daemon=True, name="sandbox-observer")
         self._observer.start()
