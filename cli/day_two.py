@@ -71,9 +71,10 @@ def query(
     project: ProjectOption = Path("."),
     sandbox: SandboxOption = False,
 ) -> None:
-    """SQL over TENANT's Parquet archive (DuckDB, on this machine): the view `archive` has the Glue table's
-    columns and the partitions year, month, day, hour (text). The Athena table to ask the same is printed on
-    stderr."""
+    """SQL over TENANT's Parquet archive, with DuckDB on this machine; the Athena table is named on stderr.
+
+    The view `archive` has the Glue table's columns and the partitions year, month, day, hour (text, as in
+    Athena). An archive with no objects yet is an empty view."""
     from ops.query import run_query
 
     with _refusals():
@@ -107,7 +108,7 @@ def export(
     project: ProjectOption = Path("."),
     sandbox: SandboxOption = False,
 ) -> None:
-    """Write TENANT's poison pills to stdout, one JSON line each (`> pills.jsonl`), payloads decoded for repair.
+    """Write TENANT's poison pills to stdout, one JSON line each, payloads decoded for repair.
 
     The messages stay in the queue unless --delete. The mapping's records of given-up batches are counted, not
     written: `tributary redrive` replays them."""
@@ -156,8 +157,9 @@ def send(
     project: ProjectOption = Path("."),
     sandbox: SandboxOption = False,
 ) -> None:
-    """Put each line of FILE on TENANT's stream under its partitionKey: its `payload` as compact JSON, its
-    `payloadText` as UTF-8 or its `payloadBase64` decoded. Any bad line refuses the whole file."""
+    """Put each line of a pill file on TENANT's stream, under its partitionKey; any bad line refuses the file.
+
+    A line's `payload` goes as compact JSON, its `payloadText` as UTF-8, its `payloadBase64` decoded."""
     from ops.failures import read_pill_file
     from ops.put import PutFailed, put
 
