@@ -32,6 +32,7 @@ from sandbox.engines.workers import InvocationResult
 
 REPLAY_ATTEMPTS = 3  # invocations of one chunk before its remaining records count as failed
 RETRY_BACKOFF_SECONDS = (1.0, 2.0)  # before the second and third attempts
+INVOKE_OVERHEAD_SECONDS = 30  # an invocation's time beyond the function's own: a cold start, the network, a backoff
 # The JSON around the records' entries: {"Records": [...]} and the ", " between entries.
 EVENT_ENVELOPE_BYTES = len(json.dumps({"Records": []}))
 ENTRY_SEPARATOR_BYTES = len(", ")
@@ -173,7 +174,7 @@ def _replay_and_settle(
     records = outcome.records
     chunks = list(chunked(read.records, settings))
     # Hidden from other readers while its chunks run: every attempt may take the function's whole timeout.
-    source.hide(records, len(chunks) * REPLAY_ATTEMPTS * (settings.timeout_seconds + 30))
+    source.hide(records, len(chunks) * REPLAY_ATTEMPTS * (settings.timeout_seconds + INVOKE_OVERHEAD_SECONDS))
     for chunk in chunks:
         replayed, failure = replay_chunk(chunk, settings, invoker, sleep)
         outcome.replayed += replayed
@@ -233,7 +234,7 @@ def _first_failure(result: InvocationResult, records: list[StreamRecord]) -> tup
         index = first_failed_index(result.payload, records)
     except ValueError as error:  # Lambda fails the whole batch on a malformed partial batch response
         return 0, f"malformed batch response: {error}"
-    return index, "reported in batchItemFailures"
+    return index, "" if index is None else "reported in batchItemFailures"
 
 
 def _event(records: list[StreamRecord], settings: ReplaySettings) -> dict:
