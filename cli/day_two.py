@@ -197,9 +197,11 @@ def redrive(
     project: ProjectOption = Path("."),
     sandbox: SandboxOption = False,
 ) -> None:
-    """Replay the batches TENANT's event source mapping gave up on (its on-failure records: the failure queue, or
-    the failure bucket with `on_failure: s3`) through the tenant's own function, reading their records again from
-    the stream. A record is deleted once its batch is replayed; exit 1 if any record failed again."""
+    """Replay the batches TENANT's mapping gave up on through its own function; exit 1 if any record fails again.
+
+    The mapping's on-failure records (the failure queue, or the failure bucket with `on_failure: s3`) name a shard
+    and a sequence range; their records are read again from the stream while it holds them. A record is deleted
+    once its batch is replayed; one past the stream's retention is kept, and counted, unless --drop-expired."""
     from ops.failure_records import BucketSource, QueueSource
     from ops.invokers import replay_function
     from ops.redrive import redrive as run_redrive
