@@ -29,6 +29,7 @@ app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(day_two.failures_app, name="failures")
 app.command()(day_two.query)
 app.command()(day_two.send)
+app.command()(day_two.redrive)
 app.command("cost")(cost)
 
 err = Console(stderr=True)

@@ -1,16 +1,15 @@
 """Fault injection inside a function's worker: throttled DynamoDB calls and crashed invocations.
 
 `--faults throttle=PCT,crash=PCT[,seed=N]` is parsed by `parse_faults` into a `FaultPlan`. The worker
-calls `install(plan, ...)` before it imports the handler, so the clients the handler creates (at
-import or per call) come from boto3's default session, which carries the hooks:
+calls `install(plan, ...)` before it imports the handler. The faults sit where the network would be:
+botocore's HTTP sender, shared by every client of every session in the process, so the handler's clients
+are affected however it builds them (its own `boto3.session.Session()` included):
 
 - throttle: that share of DynamoDB requests is answered, without reaching the emulator, with the
   HTTP 400 `ProvisionedThroughputExceededException` DynamoDB sends. botocore's own retries see a
   throttling error and retry it, as they would against AWS.
 - crash: that share of invocations ends with `os._exit(137)` (what an out-of-memory kill looks like)
   on their first DynamoDB request, or, if they make none, just before they return.
-
-Clients built from an explicitly created `boto3.session.Session()` are not affected.
 """
 
 from __future__ import annotations
@@ -143,14 +142,26 @@ class FaultInjector:
         return None
 
 
+def _is_dynamodb(request: Any) -> bool:
+    target = request.headers.get("X-Amz-Target", b"")
+    return (target.decode() if isinstance(target, bytes) else str(target)).startswith("DynamoDB_")
+
+
 def install(plan: FaultPlan, stream_id: str = "") -> FaultInjector | None:
-    """Hook `plan` into boto3's default session; returns None when there is nothing to inject."""
+    """Put `plan` between this process's AWS clients and the network; None when there is nothing to inject."""
     if not plan.active:
         return None
-    import boto3
+    from botocore.httpsession import URLLib3Session
 
     injector = FaultInjector(plan, stream_id)
-    if boto3.DEFAULT_SESSION is None:
-        boto3.setup_default_session()
-    boto3.DEFAULT_SESSION.events.register("before-send.dynamodb", injector.before_send)
+    send = URLLib3Session.send
+
+    def send_with_faults(session: Any, request: Any) -> Any:
+        if _is_dynamodb(request):
+            response = injector.before_send(request)
+            if response is not None:
+                return response
+        return send(session, request)
+
+    URLLib3Session.send = send_with_faults  # the worker process is the function's own: nothing else shares it
     return injector

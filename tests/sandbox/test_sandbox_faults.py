@@ -62,10 +62,12 @@ def _event(count: int) -> dict:
     }
 
 
-def test_faults_throttle_in_worker_is_retried_by_botocore(make_workers, make_table, aws):
+@pytest.mark.parametrize("handler", ["dynamodb_calls", "dynamodb_calls_own_session"])
+def test_faults_throttle_in_worker_is_retried_by_botocore(make_workers, make_table, aws, handler):
+    """Throttling reaches every client in the worker, whichever session built it."""
     table = make_table()
     # The injector's RNG is seeded by the plan's seed, the function name and the worker's serial.
-    function = replace(function_spec("dynamodb_calls", {"TABLE_NAME": table}), name="throttled-function")
+    function = replace(function_spec(handler, {"TABLE_NAME": table}), name="throttled-function")
     workers = make_workers(function, faults=FaultPlan(throttle_pct=30, seed=2))
 
     result = workers.invoke(_event(6))
