@@ -18,9 +18,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeSerializer
-
 from runtime import settings
+from runtime.attribute_values import payload_attribute_values
 from runtime.config import HandlerConfig
 from runtime.exceptions import (
     CorruptAggregateError,
@@ -31,7 +30,6 @@ from runtime.exceptions import (
     SchemaInvalidError,
     TimestampInvalidError,
     UndecodableRecordError,
-    ValueInvalidError,
 )
 from runtime.modes import DEDUPE_PREFIX, MODES
 from runtime.templates import lookup, scalar_text
@@ -41,16 +39,11 @@ KPL_MAGIC = b"\xf3\x89\x9a\xc2"
 KPL_DIGEST_SIZE = 16  # MD5
 MAX_DECOMPRESSED_BYTES = 4 * 1024 * 1024  # a Kinesis record is at most 1 MiB; refuse larger bombs
 MAX_ITEM_BYTES = 400 * 1024
-# "Nested attribute depth: DynamoDB supports nested attributes up to 32 levels deep"
-# (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-attributes).
-# Counted the stricter way: a top-level attribute is level 1, each map or list around a value one more.
-MAX_NESTING_LEVELS = 32
 ITEM_OVERHEAD_BYTES = 1024  # metadata attributes and keys, generously
 MAX_PK_BYTES = 2048
 MAX_SK_BYTES = 1024
 MILLIS_THRESHOLD = 100_000_000_000  # epoch numbers at or above this are milliseconds (year 5138 in s)
 
-_serializer = TypeSerializer()
 # A JSON escape in the surrogate range (\uD800-\uDFFF); only escapes can put a surrogate into a parsed string,
 # because the UTF-8 decoder already refuses encoded ones.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -302,30 +295,13 @@ def keys_of(parsed: dict[str, Any], event_time: datetime, event_id: str, config:
 def serialize_attributes(parsed: dict[str, Any], source: RecordSource, event_id: str) -> dict[str, Any]:
     """The payload's fields plus metadata as DynamoDB attribute values (refuses what DynamoDB
     cannot store, so the write itself never fails on a value)."""
-    attributes: dict[str, Any] = {}
-    for name, value in parsed.items():
-        if _nesting_levels(value, MAX_NESTING_LEVELS) > MAX_NESTING_LEVELS:
-            raise ValueInvalidError(f"field {name!r} nests deeper than DynamoDB's {MAX_NESTING_LEVELS} levels")
-    try:
-        for name, value in parsed.items():
-            attributes[name] = _serializer.serialize(value)
-    except Exception as exc:  # decimal traps (Inexact, Overflow, Underflow...) or TypeError
-        raise ValueInvalidError(f"field {name!r} cannot be stored in DynamoDB ({type(exc).__name__})") from None
+    attributes = payload_attribute_values(parsed)
     attributes[settings.EVENT_ID_ATTRIBUTE] = {"S": event_id}
     attributes[settings.SHARD_ATTRIBUTE] = {"S": source.shard_id}
     attributes[settings.SEQUENCE_ATTRIBUTE] = {"S": source.sequence_number}
     attributes[settings.SUB_SEQUENCE_ATTRIBUTE] = {"N": str(source.sub_sequence_number)}
     attributes[settings.ARRIVAL_ATTRIBUTE] = {"N": _number_text(source.arrival_timestamp)}
     return attributes
-
-
-def _nesting_levels(value: Any, limit: int) -> int:
-    """The levels ``value`` spans as a top-level attribute (a scalar is 1, a map or list one more than its
-    deepest element), counted no further than ``limit + 1``, so the recursion stays shallow."""
-    if limit <= 0 or not isinstance(value, dict | list):
-        return 1
-    elements = value.values() if isinstance(value, dict) else value
-    return 1 + max((_nesting_levels(element, limit - 1) for element in elements), default=0)
 
 
 def _number_text(value: float) -> str:

@@ -9,7 +9,8 @@ import base64
 import pytest
 from runtime_helpers import Harness, aws_account, config, kinesis_record, queue_messages, table_items
 
-from runtime.records import MAX_NESTING_LEVELS, decode_batch
+from runtime.attribute_values import MAX_NESTING_LEVELS
+from runtime.records import decode_batch
 
 LONE_HIGH = "\\ud800"  # the six characters of a JSON escape: valid JSON, not encodable as UTF-8
 LONE_LOW = "\\udfff"
