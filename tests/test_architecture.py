@@ -19,11 +19,9 @@ PACKAGES = ("access", "bench", "cli", "components", "ops", "policy", "runtime", 
 # Everything else in runtime/ talks to AWS or to Powertools and is deployed, never imported by the program.
 RUNTIME_CONTRACT = ("runtime.settings", "runtime.templates", "runtime.modes")
 MAX_LINES = 400
-# Modules over MAX_LINES today, each at the size it may not grow past while the work splitting it lands.
-# Shrink a module below MAX_LINES and take it off this list; never add one.
-KNOWN_OVER_MAX_LINES = {
-    "sandbox/session/creators.py": 402,
-}
+# Modules over MAX_LINES while the work splitting them lands, each at the size it may not grow past: empty
+# now that sandbox/session/creators.py (402) is split. Take a module off once it is below MAX_LINES; never add one.
+KNOWN_OVER_MAX_LINES: dict[str, int] = {}
 
 
 def module_name(path: Path) -> str:
