@@ -191,11 +191,18 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number DynamoDB can store")
 
 
+# One decoder for every record: json.loads builds a new one per call when given a parse_float.
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_refuse_constant)
+_BOM = "\ufeff"
+
+
 def parse_json(text: bytes, config: HandlerConfig) -> dict[str, Any]:
     """Parse a JSON object (non-integral numbers as Decimal) and validate it against the schema."""
     try:
         decoded = text.decode("utf-8")
-        parsed = json.loads(decoded, parse_float=Decimal, parse_constant=_refuse_constant)
+        if decoded.startswith(_BOM):  # json.loads's own refusal, which the decoder leaves to its caller
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", decoded, 0)
+        parsed = _DECODER.decode(decoded)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise UndecodableRecordError(f"not UTF-8 JSON ({exc})") from None
     if _SURROGATE_ESCAPE.search(decoded):
@@ -205,16 +212,32 @@ def parse_json(text: bytes, config: HandlerConfig) -> dict[str, Any]:
     if config.validator is not None:
         import fastjsonschema
 
-        # Validated on a float-parsed copy: JSON Schema treats 1.0 as an integer, and fastjsonschema
-        # only does so for floats; the Decimal copy is what gets stored, digit for digit.
+        # Validated on a float copy: JSON Schema treats 1.0 as an integer, and fastjsonschema only does so
+        # for floats; the Decimal original is what gets stored, digit for digit.
         try:
-            config.validator(json.loads(decoded))
+            floats = float_copy(parsed)
+        except RecursionError:  # nested deeper than a Python walk may go, though not the C parser: parse again
+            floats = json.loads(decoded)
+        try:
+            config.validator(floats)
         except fastjsonschema.JsonSchemaValueException as exc:
             raise SchemaInvalidError(exc.message) from None
     reserved = sorted(k for k in parsed if k in settings.RESERVED_ATTRIBUTES or not k)
     if reserved:
         raise SchemaInvalidError(f"field {reserved[0]!r} is reserved by the table")
     return parsed
+
+
+def float_copy(value: Any) -> Any:
+    """``value`` as ``json.loads`` parses its text without ``parse_float``: every Decimal a float. The floats are
+    the same: ``float(Decimal(t))`` and ``float(t)`` both round the decimal number ``t`` to the nearest float.
+    Walking the parsed value costs less than parsing the text a second time."""
+    kind = type(value)
+    if kind is dict:
+        return {key: float_copy(element) for key, element in value.items()}
+    if kind is list:
+        return [float_copy(element) for element in value]
+    return float(value) if kind is Decimal else value
 
 
 def refuse_lone_surrogates(parsed: Any) -> None:
