@@ -1,21 +1,22 @@
 """`latest`: the newest state per entity.
 
 pk = partition template; sk = sort template or `state`. A put succeeds only if the stored version is lower (or
-there is none), so redelivery and reordering never bring an older state back.
+there is none), so redelivery and reordering never bring an older state back. A batch puts each item once: its
+newest record.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from runtime import settings
-from runtime.modes.base import PK, Writer, number_value
+from runtime.modes.base import PK, Writer, merge, number_value, sequential_groups, settle_failure
 from runtime.modes.declaration import KeyLayout, RequiredSetting, WriteMode, require_number
 from runtime.modes.model import Items, Key, Problem, TableModel, key_of, number_at, payload_of
-from runtime.retry import Deadline
+from runtime.retry import Deadline, call_errors
 from runtime.templates import lookup
 from runtime.types import DecodedRecord, Outcome, WriteReport
 
@@ -24,28 +25,74 @@ if TYPE_CHECKING:
 
 
 class LatestWriter(Writer):
-    """PutItem if the stored version is lower (or there is none). An equal or newer stored version is
-    Outcome.STALE. Records of one item are written in batch order, items concurrently."""
+    """One conditional PutItem per item per batch: within a batch only the item's newest record can win, so its
+    put (if the stored version is lower, or there is none) settles every record of the item. An equal or newer
+    stored version is Outcome.STALE. Items are written concurrently."""
 
     def write(self, records: list[DecodedRecord], deadline: Deadline) -> WriteReport:
         path = (self.config.version_field or "").split(".")
         names = {f"#v{i}": name for i, name in enumerate(path)}
         names["#pk"] = PK
         condition = f"attribute_not_exists(#pk) OR {'.'.join(f'#v{i}' for i in range(len(path)))} < :v"
+        versions = [Decimal(number_value(record, path)) for record in records]
 
-        def write_one(record: DecodedRecord, deadline: Deadline, report: WriteReport, position: int) -> Outcome:
+        def put(position: int) -> Callable[[], Any]:
             request = {
                 "TableName": self.table,
-                "Item": self.item(record),
+                "Item": self.item(records[position]),
                 "ConditionExpression": condition,
                 "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": {":v": {"N": number_value(record, path)}},
+                "ExpressionAttributeValues": {":v": {"N": str(versions[position])}},
+                # The item as it was before the put, so each record's outcome is what writing them one by one
+                # would have given. No read capacity is consumed
+                # (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PutItem.html#DDB-PutItem-request-ReturnValues).
+                "ReturnValues": "ALL_OLD",
             }
-            return self.settle(
-                lambda: self.clients.dynamodb.put_item(**request), deadline, report, position, stale=True
-            )
+            return lambda: self.clients.dynamodb.put_item(**request)
 
-        return self.run_groups(records, deadline, write_one)
+        def write_item(positions: list[int]) -> WriteReport:
+            report = WriteReport()
+            pending = list(positions)
+            while pending:
+                newest = max(pending, key=lambda p: (versions[p], -p))  # the first record of the highest version
+                try:
+                    response = self.call(put(newest), deadline, report)
+                except call_errors() as exc:
+                    outcome = settle_failure(exc, report, newest, stale=True)
+                    if outcome is Outcome.INVALID:  # refused for good: the next newest record may still win
+                        report.outcomes[newest] = outcome
+                        pending.remove(newest)
+                        continue
+                    # STALE: the stored version is at least the newest, so every record is stale. TRANSIENT: the
+                    # whole item is redelivered from its first record, which keeps its records in order.
+                    report.outcomes.update(dict.fromkeys(pending, outcome))
+                    return report
+                report.outcomes.update(outcomes_in_order(pending, versions, stored_version(response, path)))
+                return report
+            return report
+
+        return merge(self.concurrently(write_item, sequential_groups(records, link_event_ids=False)))
+
+
+def stored_version(response: dict[str, Any], path: list[str]) -> Decimal | None:
+    """The version of the item a successful put replaced (ReturnValues ALL_OLD); None if there was none."""
+    value: Any = {"M": response.get("Attributes") or {}}
+    for name in path:
+        value = (value.get("M") or {}).get(name) if isinstance(value, dict) else None
+    return Decimal(value["N"]) if isinstance(value, dict) and "N" in value else None
+
+
+def outcomes_in_order(positions: list[int], versions: list[Decimal], stored: Decimal | None) -> dict[int, Outcome]:
+    """What putting each record in batch order would have done, given the version stored before: a record whose
+    version is higher than everything before it was written (and then replaced by a newer one), the others
+    were stale."""
+    outcomes = {}
+    for position in positions:
+        if stored is None or versions[position] > stored:
+            outcomes[position], stored = Outcome.WRITTEN, versions[position]
+        else:
+            outcomes[position] = Outcome.STALE
+    return outcomes
 
 
 def check_payload(parsed: dict[str, Any], config: HandlerConfig) -> None:
