@@ -9,6 +9,7 @@ not by importing this module (runtime/retry.py).
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -30,7 +31,14 @@ from runtime.types import DecodedRecord, Outcome, WriteReport
 if TYPE_CHECKING:
     from runtime.config import HandlerConfig
 
-MAX_WORKERS = 4
+# The most AWS calls one invocation keeps in flight. A write takes about one round trip whatever its size, so the
+# network floor of n records is ceil(n / 25) BatchWriteItem calls / concurrency x round trip: more calls in flight
+# bring the handler nearer to it. 16 because: the tenants' batches of 500 records are 20 calls, so two rounds; each
+# call in flight holds two threads (the worker and its deadline's, runtime/retry.py) and a pooled connection; and
+# building, signing and reading a call takes the handler's one interpreter about a millisecond, so 16 calls keep it
+# busy for about a DynamoDB round trip: more threads would mostly wait for the interpreter, not the network.
+MAX_CONCURRENT_CALLS = 16
+MAX_WORKERS = MAX_CONCURRENT_CALLS  # its earlier name, which the write modes may still import
 # botocore makes one attempt per call: its own retries (and their sleeps) would run outside the invocation's
 # deadline, which bounds ours (runtime/retry.py). `total_max_attempts` counts the first request too, unlike
 # the retries dict's `max_attempts` (https://docs.aws.amazon.com/boto3/latest/guide/retries.html). The socket
@@ -39,6 +47,14 @@ MAX_WORKERS = 4
 CLIENT_RETRIES = {"total_max_attempts": 1, "mode": "standard"}
 CONNECT_TIMEOUT_SECONDS = 2
 READ_TIMEOUT_SECONDS = 5
+# A call given up at the deadline keeps its connection until its socket times out, while the calls after it open
+# theirs: room for both, so no connection is opened only to be discarded by a full pool.
+POOL_CONNECTIONS = MAX_CONCURRENT_CALLS * 2
+# botocore checks every request against the service model before sending it (parameter_validation, on by default:
+# https://docs.aws.amazon.com/botocore/latest/reference/config.html). The handler builds every request itself, and
+# DynamoDB checks them again: a malformed item comes back as a ValidationException, which the writers settle
+# (write_rejected). The check walked every attribute of every item, about half the handler's CPU per record.
+PARAMETER_VALIDATION = False
 PK, SK, TTL = settings.PARTITION_KEY_ATTRIBUTE, settings.SORT_KEY_ATTRIBUTE, settings.TTL_ATTRIBUTE
 
 
@@ -74,7 +90,8 @@ def _default_client(service: str) -> Any:
         retries=CLIENT_RETRIES,
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         read_timeout=READ_TIMEOUT_SECONDS,
-        max_pool_connections=MAX_WORKERS * 2,
+        max_pool_connections=POOL_CONNECTIONS,
+        parameter_validation=PARAMETER_VALIDATION,
     )
     return boto3.session.Session().client(service, config=config)
 
@@ -88,7 +105,7 @@ class Writer:
         clients: AwsClients,
         backoff: Backoff | None = None,
         wall_clock: Callable[[], float] = time.time,
-        max_workers: int = MAX_WORKERS,
+        max_workers: int = MAX_CONCURRENT_CALLS,
     ):
         self.config = config
         self.clients = clients
@@ -150,11 +167,22 @@ class Writer:
         return merge(self.concurrently(run, groups))
 
     def concurrently(self, fn: Callable, items: list) -> Iterable[WriteReport]:
-        """``fn`` over ``items``, concurrently on up to ``max_workers`` threads."""
-        if len(items) <= 1 or self.max_workers <= 1:
+        """``fn`` over ``items`` (one call or group of calls each), on ``concurrency(len(items))`` threads."""
+        workers = concurrency(len(items), self.max_workers)
+        if workers <= 1:
             return [fn(item) for item in items]
-        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(items))) as pool:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(fn, items))
+
+
+def concurrency(calls: int, limit: int = MAX_CONCURRENT_CALLS) -> int:
+    """The fewest threads that make ``calls`` calls in as few rounds as ``limit`` threads would: 20 calls under a
+    limit of 16 take two rounds either way, so 10 threads, not 16. The time left does not change the choice: no
+    number of threads finishes sooner than this one, and every call is bounded by the deadline anyway."""
+    if calls <= 1 or limit <= 1:
+        return 1
+    rounds = math.ceil(calls / limit)
+    return math.ceil(calls / rounds)
 
 
 def sequential_groups(records: list[DecodedRecord], link_event_ids: bool) -> list[list[int]]:
