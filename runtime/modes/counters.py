@@ -1,20 +1,20 @@
 """`counters`: aggregates per key, each event counted once.
 
-pk = partition template; sk = sort template or `total`. One transaction per event puts its dedupe marker (only if
-absent) and adds the counter fields and the event count to the counter item; a marker already present cancels
+pk = partition template; sk = sort template or `total`. A transaction puts the dedupe markers of a key's events (each
+only if absent) and adds their counter fields and their count to the counter item; a marker already present cancels
 the transaction, so a redelivered or replayed event never counts twice. Markers expire (TTL).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from decimal import Decimal
+from collections.abc import Callable, Iterable
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
 from typing import TYPE_CHECKING, Any
 
 from runtime import settings
 from runtime.exceptions import KeyFieldMissingError
-from runtime.modes.base import PK, SK, TTL, Writer, number_value
+from runtime.modes.base import PK, SK, TTL, Writer, merge, number_value, sequential_groups
 from runtime.modes.declaration import (
     DEDUPE_PREFIX,
     MARKER_SORT_KEY,
@@ -24,13 +24,15 @@ from runtime.modes.declaration import (
     require_number,
 )
 from runtime.modes.model import Items, Key, Problem, TableModel, key_of, number_at
-from runtime.retry import Deadline
+from runtime.retry import Deadline, call_errors, cancellation_reasons, error_code
 from runtime.templates import lookup
 from runtime.types import DecodedRecord, Outcome, WriteReport
 
 if TYPE_CHECKING:
     from runtime.config import HandlerConfig
 
+# Sums of counter fields are exact: an addition's digits are never rounded away.
+EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 # Where a marker says its event was counted, next to the stream position of the record that counted it.
 MARKER_COUNTER_PK = "_counter_pk"
 MARKER_COUNTER_SK = "_counter_sk"
@@ -40,28 +42,33 @@ def marker_key(event_id: str) -> Key:
     return DEDUPE_PREFIX + event_id, MARKER_SORT_KEY
 
 
+# TransactWriteItems takes at most 100 actions (and 4 MB in all): a key's events go in transactions of up to 99
+# markers plus the one update of their summed deltas. The count binds first: a marker holds two keys of at most
+# 2048 + 1024 bytes each, the TTL and the sequence, so 99 of them stay far below 4 MB
+# (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html).
+MAX_EVENTS_PER_TRANSACTION = 99
+
+
 class CountersWriter(Writer):
-    """One TransactWriteItems per event: the marker (pk ``dedupe#<event id>``, sk ``dedupe``) and an ADD to the
-    counter item. A marker already present is Outcome.DUPLICATE. Records of one counter item or one event id
-    are written in batch order, so an event id on two keys counts on its first occurrence."""
+    """Per counter item and batch, transactions of its new events' dedupe markers (pk ``dedupe#<event id>``, sk
+    ``dedupe``, put only if absent) and one ADD of their summed fields and count; a key with more events than
+    one transaction holds takes several, in batch order. A marker already present (a replay) cancels the
+    transaction: that key's remaining events are then settled one transaction each, a present marker making its
+    event Outcome.DUPLICATE. Records of one event id on two keys are settled one by one in batch order, so the
+    event counts on its first occurrence. Keys are written concurrently."""
 
     def write(self, records: list[DecodedRecord], deadline: Deadline) -> WriteReport:
         fields = self.config.counter_fields
         names = {f"#c{i}": name for i, name in enumerate(fields)}
         names["#n"] = settings.EVENTS_COUNTER
-        adds = ", ".join([f"#c{i} :c{i}" for i in range(len(fields))] + ["#n :one"])
-        update = f"ADD {adds}"
+        update = "ADD " + ", ".join([f"#c{i} :c{i}" for i in range(len(fields))] + ["#n :n"])
         if self.config.ttl_days:
             names["#exp"] = TTL
             update += " SET #exp = :exp"
 
-        def write_one(record: DecodedRecord, deadline: Deadline, report: WriteReport, position: int) -> Outcome:
-            values = {f":c{i}": {"N": number_value(record, name.split("."))} for i, name in enumerate(fields)}
-            values[":one"] = {"N": "1"}
-            if record.expires_at is not None:
-                values[":exp"] = {"N": str(record.expires_at)}
+        def marker(record: DecodedRecord) -> dict[str, Any]:
             marker_pk, marker_sk = marker_key(record.event_id)
-            marker = {
+            item = {
                 PK: {"S": marker_pk},
                 SK: {"S": marker_sk},
                 TTL: {"N": str(int(self.wall_clock()) + self.config.dedupe_ttl_seconds)},
@@ -69,35 +76,82 @@ class CountersWriter(Writer):
                 MARKER_COUNTER_SK: {"S": record.sk},
                 settings.SEQUENCE_ATTRIBUTE: record.attributes[settings.SEQUENCE_ATTRIBUTE],
             }
-            items = [
-                {
-                    "Put": {
-                        "TableName": self.table,
-                        "Item": marker,
-                        "ConditionExpression": "attribute_not_exists(#pk)",
-                        "ExpressionAttributeNames": {"#pk": PK},
-                    }
-                },
-                {
-                    "Update": {
-                        "TableName": self.table,
-                        "Key": {PK: {"S": record.pk}, SK: {"S": record.sk}},
-                        "UpdateExpression": update,
-                        "ExpressionAttributeNames": names,
-                        "ExpressionAttributeValues": values,
-                    }
-                },
-            ]
-            return self.settle(
-                lambda: self.clients.dynamodb.transact_write_items(TransactItems=items),
-                deadline,
-                report,
-                position,
-                stale=False,
-            )
+            condition = {"ConditionExpression": "attribute_not_exists(#pk)", "ExpressionAttributeNames": {"#pk": PK}}
+            return {"Put": {"TableName": self.table, "Item": item, **condition}}
+
+        def transaction(positions: list[int]) -> Callable[[], Any]:
+            """The markers of ``positions`` (events of one counter item) and the ADD of their sums."""
+            counted = [records[p] for p in positions]
+            values = {f":c{i}": {"N": summed(counted, name.split("."))} for i, name in enumerate(fields)}
+            values[":n"] = {"N": str(len(counted))}
+            if counted[-1].expires_at is not None:  # the latest counted event's, as if counted one by one
+                values[":exp"] = {"N": str(counted[-1].expires_at)}
+            key = {PK: {"S": counted[0].pk}, SK: {"S": counted[0].sk}}
+            adds = {
+                "TableName": self.table,
+                "Key": key,
+                "UpdateExpression": update,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+            items = [*map(marker, counted), {"Update": adds}]
+            return lambda: self.clients.dynamodb.transact_write_items(TransactItems=items)
+
+        def one_by_one(positions: list[int], report: WriteReport) -> None:
+            """Each record in batch order, one transaction each; after a transient failure the rest is left for
+            redelivery (it follows the failed record in the batch)."""
+            for i, position in enumerate(positions):
+                outcome = self.settle(transaction([position]), deadline, report, position, stale=False)
+                report.outcomes[position] = outcome
+                if outcome is Outcome.TRANSIENT:
+                    report.outcomes.update(dict.fromkeys(positions[i + 1 :], Outcome.TRANSIENT))
+                    return
+
+        def write_group(positions: list[int]) -> WriteReport:
+            report = WriteReport()
+            first_of: dict[str, int] = {}
+            for position in positions:
+                first_of.setdefault(records[position].event_id, position)
+            if len(first_of) == 1 or len({key_of(records[p]) for p in positions}) > 1:  # one event, or an event id
+                one_by_one(positions, report)  # on two keys: its first occurrence must be tried before the next
+                return report
+            firsts = list(first_of.values())
+            for start in range(0, len(firsts), MAX_EVENTS_PER_TRANSACTION):
+                chunk = firsts[start : start + MAX_EVENTS_PER_TRANSACTION]
+                try:
+                    self.call(transaction(chunk), deadline, report)
+                except call_errors() as exc:
+                    unsettled = [p for p in positions if p >= chunk[0] and p not in report.outcomes]
+                    if is_transient(exc):  # redelivered from the chunk's first record, so the key stays in order
+                        report.outcomes.update(dict.fromkeys(unsettled, Outcome.TRANSIENT))
+                    else:  # a marker present, or an event DynamoDB refuses: find which, one by one
+                        one_by_one(unsettled, report)
+                    break
+                report.outcomes.update(dict.fromkeys(chunk, Outcome.WRITTEN))
+                repeats = [p for p in positions if p not in report.outcomes and first_of[records[p].event_id] in chunk]
+                report.outcomes.update(dict.fromkeys(repeats, Outcome.DUPLICATE))  # its marker was just put
+            return report
 
         # An event id seen on two keys in one batch counts on its first occurrence in batch order.
-        return self.run_groups(records, deadline, write_one, link_event_ids=True)
+        return merge(self.concurrently(write_group, sequential_groups(records, link_event_ids=True)))
+
+
+def summed(records: list[DecodedRecord], path: list[str]) -> str:
+    """The sum of a counter field over records, exact (DynamoDB refuses a number of more than 38 digits, as it
+    would the same sum reached one ADD at a time)."""
+    with localcontext(EXACT):
+        total = sum((Decimal(number_value(record, path)) for record in records), Decimal(0))
+    return format(total, "f")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a transaction's final error leaves its events for redelivery, rather than naming an event that
+    cannot be counted now (a marker present, a value DynamoDB refuses)."""
+    code = error_code(exc)
+    if code == "TransactionCanceledException":
+        reasons = set(cancellation_reasons(exc))
+        return not {"ConditionalCheckFailed", "ValidationError"} & reasons
+    return code != "ValidationException"
 
 
 def check_payload(parsed: dict[str, Any], config: HandlerConfig) -> None:

@@ -30,7 +30,7 @@ class DelayedDynamoDB:
         self.client, self.delays, self.lock = client, delays, threading.Lock()
 
     def transact_write_items(self, TransactItems):
-        counter_pk = TransactItems[1]["Update"]["Key"]["pk"]["S"]
+        (counter_pk,) = [item["Update"]["Key"]["pk"]["S"] for item in TransactItems if "Update" in item]
         time.sleep(self.delays[counter_pk.removeprefix("device#")])
         with self.lock:
             return self.client.transact_write_items(TransactItems=TransactItems)
