@@ -111,10 +111,19 @@ def plan(
         for violation in policy.violations:
             typer.echo(str(violation), err=True)
     else:
-        render.plan(out, evaluation, policy, {tenant.tenant: tenant for tenant in files})
+        render.plan(out, evaluation, policy, {t.tenant: t for t in files}, _running_costs(files, settings))
     if policy.blocking:
         blocking = sum(violation.mandatory for violation in policy.violations)
         fail([f"stack {stack!r}: {blocking} mandatory policy violation(s); `pulumi up` would refuse this plan"])
+
+
+def _running_costs(files: list, settings) -> dict:
+    """Each active tenant's monthly estimate at the default traffic; a tenant that runs no pipeline has none
+    (`tributary cost` prices the traffic its pipeline would carry)."""
+    from components.lifecycle import runs_pipeline
+    from ops.cost import monthly_estimate
+
+    return {t.tenant: monthly_estimate(t, settings) for t in files if runs_pipeline(t.lifecycle)}
 
 
 @app.command("deployer-policy")

@@ -17,6 +17,7 @@ from components.offline import Evaluation, RegisteredResource
 
 if TYPE_CHECKING:  # the pack (pulumi_policy, gRPC) loads only when a plan is judged
     from components.config import TenantFile
+    from ops.cost import Estimate
     from policy.run import Report, Violation
 
 # The settings worth seeing per resource type in the plan's summary (input name -> label).
@@ -78,9 +79,16 @@ def _policy_verdict(violations: Sequence[Violation], rule_count: int) -> Text:
     return Text("\n").join(lines)
 
 
-def plan(console: Console, evaluation: Evaluation, policy: Report, tenants: dict[str, TenantFile]) -> None:
+def plan(
+    console: Console,
+    evaluation: Evaluation,
+    policy: Report,
+    tenants: dict[str, TenantFile],
+    costs: dict[str, Estimate],
+) -> None:
     """Every tenant's resources, each followed by what its lifecycle keeps and removes, and the policy pack's
-    verdict on them. `tenants` are the tenant files by name."""
+    verdict on them; then one row per tenant with its monthly cost. `tenants` are the tenant files by name,
+    `costs` their estimates at the default traffic."""
     grouped = evaluation.by_tenant()
     if not grouped:
         console.print(f"stack {evaluation.stack!r} selects no tenants")
@@ -92,9 +100,35 @@ def plan(console: Console, evaluation: Evaluation, policy: Report, tenants: dict
         console.print(_policy_verdict(policy.of_tenant(tenant), rule_count))
     if policy.of_tenant(None):
         console.print(_policy_verdict(policy.of_tenant(None), rule_count))
+    console.print(_summary_table(evaluation, policy, tenants, costs))
     counts = Counter(r.tenant for r in evaluation.resources if r.tenant)
     summary = ", ".join(f"{tenant} {count}" for tenant, count in sorted(counts.items()))
     console.print(f"stack {evaluation.stack!r}: {len(grouped)} tenant(s), {sum(counts.values())} resources ({summary})")
+
+
+def _summary_table(
+    evaluation: Evaluation, policy: Report, tenants: dict[str, TenantFile], costs: dict[str, Estimate]
+) -> Table:
+    """One row per tenant: resources, lifecycle, the policy verdict, and the monthly cost with its idle floor."""
+    traffic = next(iter(costs.values())).traffic if costs else None
+    title = "per tenant"
+    if traffic is not None:
+        title += f"; cost a month at {traffic.events_per_day:,} events/day of {traffic.record_bytes:,} bytes"
+    table = Table(title=title, box=box.SIMPLE, title_justify="left")
+    for header in ("tenant", "resources", "lifecycle", "policy", "monthly $", "idle $"):
+        table.add_column(header, justify="right" if header.endswith("$") or header == "resources" else "left")
+    for tenant, resources in sorted(evaluation.by_tenant().items()):
+        violations = policy.of_tenant(tenant)
+        estimate = costs.get(tenant)
+        table.add_row(
+            tenant,
+            str(len(resources)),
+            tenants[tenant].lifecycle,
+            f"{len(violations)} violation(s)" if violations else "ok",
+            f"{estimate.total:,.2f}" if estimate else "-",
+            f"{estimate.idle:,.2f}" if estimate else "-",
+        )
+    return table
 
 
 # --------------------------------------------------------------------------------- the sandbox
