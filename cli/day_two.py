@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
@@ -17,6 +17,9 @@ from rich.console import Console
 from rich.table import Table
 
 from ops.target import Target, TargetError, one_line, resolve
+
+if TYPE_CHECKING:
+    from ops.query import QueryResult
 
 out = Console()
 
@@ -63,6 +66,13 @@ def _refusals(target: Target | None = None) -> Iterator[None]:
 # --------------------------------------------------------------------------------- query
 
 
+def rows_table(result: QueryResult) -> Table:
+    table = Table(*result.columns)
+    for row in result.rows:
+        table.add_row(*("null" if value is None else str(value) for value in row))
+    return table
+
+
 def query(
     tenant: TenantArgument,
     sql: Annotated[str, typer.Argument(help='SQL over the view `archive`, e.g. "select count(*) from archive".')],
@@ -85,10 +95,7 @@ def query(
     if as_json:
         print(json.dumps(result.as_json(), indent=1))
     elif result.columns:
-        table = Table(*result.columns)
-        for row in result.rows:
-            table.add_row(*("null" if value is None else str(value) for value in row))
-        out.print(table)
+        out.print(rows_table(result))
     if not result.objects:
         _note(f"no archived objects yet under {archive.location} in {target.where}: the view is empty")
     _note(f"{len(result.rows)} row(s) from {result.objects} object(s) under {archive.location}")

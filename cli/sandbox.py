@@ -23,6 +23,7 @@ from cli.sandbox_render import (
     print_report,
     producing,
     progress_columns,
+    say,
 )
 from components.config import TenantFileError, load_tenant
 from components.naming import DEFAULT_STACK
@@ -32,7 +33,7 @@ from sandbox.engines.faults import FaultSpecError, parse_faults
 from sandbox.session import traffic
 from sandbox.session.deploy import START_OVER, DeployError, Deployment, check_endpoint
 from sandbox.session.paths import SandboxPaths
-from sandbox.session.report import build_report, drain_summary
+from sandbox.session.report import SessionReport, build_report, drain_summary
 from sandbox.session.runner import Sandbox, SandboxOptions
 from sandbox.session.synthetic import ProducedRecord
 
@@ -175,10 +176,39 @@ def run(
                 print(json.dumps(report.as_dict(), indent=1, sort_keys=True))
             else:
                 print_report(out, report)
+                _example_query(sandbox, report)
     if not drained:
         typer.echo(f"the pipelines did not drain within {timeout:.0f} s", err=True)
     if not drained or report.unaccounted:
         raise typer.Exit(1)
+
+
+EXAMPLE_QUERY = "select year, month, day, count(*) as rows from archive group by all order by all"
+
+
+def _example_query(sandbox: Sandbox, report: SessionReport) -> None:
+    """The first archived tenant's rows per day, asked with `tributary query`'s own code while the emulator is up."""
+    import boto3
+
+    from cli.day_two import rows_table
+    from ops.query import QueryError, run_query
+    from ops.target import Target, deployed_tenant
+    from sandbox.engines.emulator import DUMMY_CREDENTIALS
+
+    archived = [t.tenant for t in report.tenants if t.archived_rows]
+    if not archived:
+        return
+    deployment = sandbox.deployment
+    session = boto3.session.Session(region_name=deployment.region, **DUMMY_CREDENTIALS)
+    target = Target(deployed_tenant(deployment.evaluation, archived[0]), session, deployment.endpoint_url)
+    say(out, f'example query: tributary query {archived[0]} "{EXAMPLE_QUERY}"')
+    try:
+        result = run_query(target, EXAMPLE_QUERY)
+    except QueryError as error:
+        say(out, f"the example query failed: {error}", style="red")
+        return
+    out.print(rows_table(result))
+    say(out, f"in Athena: {result.archive.athena_table}; with `tributary sandbox serve` and `deploy`, add --sandbox")
 
 
 @contextmanager

@@ -150,8 +150,6 @@ def print_report(console: Console, report: SessionReport) -> None:
     for tenant in report.tenants:
         if tenant.archive_location:
             say(console, f"{tenant.tenant}: archive at {tenant.archive_location}")
-    if report.query_hint:
-        console.print(report.query_hint, soft_wrap=True, markup=False)
     for tenant in report.tenants:
         for problem in tenant.unaccounted[:5]:
             say(console, f"{tenant.tenant}: unaccounted: {problem}", style="red")

@@ -114,7 +114,6 @@ class TenantReport:
 class SessionReport:
     tenants: list[TenantReport]
     seconds: float
-    query_hint: str = ""
 
     @property
     def produced(self) -> int:
@@ -339,15 +338,7 @@ def build_report(sandbox: Sandbox) -> SessionReport:
             report.alarm_reasons[suffix] = explain_alarm(suffix, state, AlarmContext(sandbox, run, report))
         tenants.append(report)
     seconds = time.time() - sandbox.started.timestamp()
-    hint = ""
-    archived = [t for t in tenants if t.archived_rows]
-    if archived:
-        path = sandbox.options.work_dir / "archive" / archived[0].tenant / "data"
-        hint = (
-            'query it: .venv/bin/python -c "import pyarrow.dataset as ds; '
-            f"print(ds.dataset('{path}', format='parquet', partitioning='hive').to_table().num_rows)\""
-        )
-    return SessionReport(tenants=tenants, seconds=seconds, query_hint=hint)
+    return SessionReport(tenants=tenants, seconds=seconds)
 
 
 # --------------------------------------------------------------------------------- alarms, explained

@@ -119,3 +119,16 @@ def test_cli_sandbox_json_prints_only_the_summary_on_stdout(tmp_path):
         tenant["processed"] == tenant["written"] + tenant["skipped"] + tenant["to_failure_queue"] + tenant["given_up"]
     )
     assert "deploy: " in result.stderr and "report: " in result.stderr
+
+
+def test_cli_sandbox_session_ends_with_an_example_query_over_the_first_archive(session):
+    """The closing query reads the archive through `tributary query`'s code: its rows per day add up to what the
+    summary counts as archived for that tenant, and it names the Athena table to ask the same in AWS."""
+    stdout = session.stdout
+    first = sorted(EXAMPLES)[0]
+    assert f'example query: tributary query {first} "select year, month, day, count(*)' in stdout
+    query_output = stdout[stdout.index("example query:") :]
+    day_rows = re.findall(r"│\s*(\d{4})\s*│\s*(\d{2})\s*│\s*(\d{2})\s*│\s*(\d+)\s*│", query_output)
+    assert day_rows, query_output
+    assert sum(int(rows) for *_, rows in day_rows) == int(_summary(stdout)[first]["archived"])
+    assert f"in Athena: tributary_{first}__" in query_output
