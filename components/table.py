@@ -6,6 +6,7 @@ import pulumi_aws as aws
 
 from components import defaults
 from components.context import PipelineContext
+from runtime.modes import MODES
 from runtime.settings import PARTITION_KEY_ATTRIBUTE, SORT_KEY_ATTRIBUTE, TTL_ATTRIBUTE
 
 
@@ -13,8 +14,8 @@ def create_table(ctx: PipelineContext, key_arn) -> aws.dynamodb.Table:
     """The table the tenant's handler writes, keyed and expired by the handler's own attribute names."""
     settings = ctx.tenant.table
     records = ctx.tenant.records
-    # Counters keep dedupe markers that must expire, so they need TTL even without ttl_days.
-    ttl_enabled = records.ttl_days is not None or records.write == "counters"
+    # A mode that keeps dedupe markers needs them to expire, so it needs TTL even without ttl_days.
+    ttl_enabled = records.ttl_days is not None or MODES[records.write].dedupe_markers
     return aws.dynamodb.Table(
         f"{ctx.tenant.tenant}-table",
         name=ctx.names.table,
