@@ -188,7 +188,7 @@ def formatted(value: float, unit: str) -> str:
     if unit in ("rec/s", "events/s"):
         return f"{value:,.0f} {unit}"
     if unit == "%":
-        return f"{value:.0f}%"
+        return f"{value:.1f}%"
     return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
 
 

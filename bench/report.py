@@ -168,7 +168,7 @@ def sandbox_section(s: SandboxResults) -> list[str]:
             ],
         ),
         "",
-        f"The session runs at {s.share_of_raw:.0%} of the emulator's raw put rate.",
+        f"The session runs at {s.share_of_raw:.1%} of the emulator's raw put rate.",
         "",
         *_unaccounted(s.unaccounted),
     ]
