@@ -99,7 +99,7 @@ def assume_role_policy(service: str, account_id: str) -> dict:
 def processor_policy(arns: ProcessorArns) -> dict:
     """What the shared handler and its event source mapping call, and nothing more.
 
-    The table actions are the write mode's own (runtime/settings.py: TABLE_ACTIONS). The key is used only
+    The table actions are the write mode's own (runtime/modes/<mode>.py: `table_actions`). The key is used only
     through the services (key_policy.py), so the role's own KMS grant names the key and nothing else.
     """
     statements = [
