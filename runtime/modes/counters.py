@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from runtime import settings
 from runtime.exceptions import KeyFieldMissingError
 from runtime.modes.base import PK, SK, TTL, Writer, merge, number_value, sequential_groups
+from runtime.modes.counters_batching import Unit, plan
 from runtime.modes.declaration import (
     DEDUPE_PREFIX,
     MARKER_SORT_KEY,
@@ -42,20 +43,13 @@ def marker_key(event_id: str) -> Key:
     return DEDUPE_PREFIX + event_id, MARKER_SORT_KEY
 
 
-# TransactWriteItems takes at most 100 actions (and 4 MB in all): a key's events go in transactions of up to 99
-# markers plus the one update of their summed deltas. The count binds first: a marker holds two keys of at most
-# 2048 + 1024 bytes each, the TTL and the sequence, so 99 of them stay far below 4 MB
-# (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html).
-MAX_EVENTS_PER_TRANSACTION = 99
-
-
 class CountersWriter(Writer):
-    """Per counter item and batch, transactions of its new events' dedupe markers (pk ``dedupe#<event id>``, sk
-    ``dedupe``, put only if absent) and one ADD of their summed fields and count; a key with more events than
-    one transaction holds takes several, in batch order. A marker already present (a replay) cancels the
-    transaction: that key's remaining events are then settled one transaction each, a present marker making its
-    event Outcome.DUPLICATE. Records of one event id on two keys are settled one by one in batch order, so the
-    event counts on its first occurrence. Keys are written concurrently."""
+    """Transactions of dedupe markers (pk ``dedupe#<event id>``, sk ``dedupe``, each put only if absent) and, per
+    counter item, one ADD of its events' summed fields and count (runtime/modes/counters_batching.py plans which).
+    A marker already present (a replay) or a value DynamoDB refuses cancels the transaction: its items' events
+    are then settled one transaction each, a present marker making its event Outcome.DUPLICATE. Records of one
+    event id on two keys are settled one by one in batch order, so the event counts on its first occurrence.
+    Transactions of different keys run concurrently."""
 
     def write(self, records: list[DecodedRecord], deadline: Deadline) -> WriteReport:
         fields = self.config.counter_fields
@@ -79,61 +73,58 @@ class CountersWriter(Writer):
             condition = {"ConditionExpression": "attribute_not_exists(#pk)", "ExpressionAttributeNames": {"#pk": PK}}
             return {"Put": {"TableName": self.table, "Item": item, **condition}}
 
-        def transaction(positions: list[int]) -> Callable[[], Any]:
+        def actions(positions: list[int]) -> list[dict[str, Any]]:
             """The markers of ``positions`` (events of one counter item) and the ADD of their sums."""
             counted = [records[p] for p in positions]
             values = {f":c{i}": {"N": summed(counted, name.split("."))} for i, name in enumerate(fields)}
             values[":n"] = {"N": str(len(counted))}
             if counted[-1].expires_at is not None:  # the latest counted event's, as if counted one by one
                 values[":exp"] = {"N": str(counted[-1].expires_at)}
-            key = {PK: {"S": counted[0].pk}, SK: {"S": counted[0].sk}}
             adds = {
                 "TableName": self.table,
-                "Key": key,
+                "Key": {PK: {"S": counted[0].pk}, SK: {"S": counted[0].sk}},
                 "UpdateExpression": update,
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values,
             }
-            items = [*map(marker, counted), {"Update": adds}]
+            return [*map(marker, counted), {"Update": adds}]
+
+        def transaction(keys: list[list[int]]) -> Callable[[], Any]:
+            items = [action for positions in keys for action in actions(positions)]
             return lambda: self.clients.dynamodb.transact_write_items(TransactItems=items)
 
         def one_by_one(positions: list[int], report: WriteReport) -> None:
             """Each record in batch order, one transaction each; after a transient failure the rest is left for
             redelivery (it follows the failed record in the batch)."""
             for i, position in enumerate(positions):
-                outcome = self.settle(transaction([position]), deadline, report, position, stale=False)
+                outcome = self.settle(transaction([[position]]), deadline, report, position, stale=False)
                 report.outcomes[position] = outcome
                 if outcome is Outcome.TRANSIENT:
                     report.outcomes.update(dict.fromkeys(positions[i + 1 :], Outcome.TRANSIENT))
                     return
 
-        def write_group(positions: list[int]) -> WriteReport:
+        def run(unit: Unit) -> WriteReport:
             report = WriteReport()
-            first_of: dict[str, int] = {}
-            for position in positions:
-                first_of.setdefault(records[position].event_id, position)
-            if len(first_of) == 1 or len({key_of(records[p]) for p in positions}) > 1:  # one event, or an event id
-                one_by_one(positions, report)  # on two keys: its first occurrence must be tried before the next
-                return report
-            firsts = list(first_of.values())
-            for start in range(0, len(firsts), MAX_EVENTS_PER_TRANSACTION):
-                chunk = firsts[start : start + MAX_EVENTS_PER_TRANSACTION]
+            one_by_one(unit.one_by_one, report)
+            for parts in unit.steps:
                 try:
-                    self.call(transaction(chunk), deadline, report)
+                    self.call(transaction([part.new for part in parts]), deadline, report)
                 except call_errors() as exc:
-                    unsettled = [p for p in positions if p >= chunk[0] and p not in report.outcomes]
-                    if is_transient(exc):  # redelivered from the chunk's first record, so the key stays in order
-                        report.outcomes.update(dict.fromkeys(unsettled, Outcome.TRANSIENT))
-                    else:  # a marker present, or an event DynamoDB refuses: find which, one by one
-                        one_by_one(unsettled, report)
+                    for part in parts:
+                        unsettled = [p for p in part.rest if p not in report.outcomes]
+                        if is_transient(exc):  # redelivered from the part's first record: the item stays in order
+                            report.outcomes.update(dict.fromkeys(unsettled, Outcome.TRANSIENT))
+                        else:  # a marker present, or an event DynamoDB refuses: find which, one by one
+                            one_by_one(unsettled, report)
                     break
-                report.outcomes.update(dict.fromkeys(chunk, Outcome.WRITTEN))
-                repeats = [p for p in positions if p not in report.outcomes and first_of[records[p].event_id] in chunk]
-                report.outcomes.update(dict.fromkeys(repeats, Outcome.DUPLICATE))  # its marker was just put
+                for part in parts:
+                    report.outcomes.update(dict.fromkeys(part.new, Outcome.WRITTEN))
+                    new = set(part.new)  # a later record of an event just counted: its marker was just put
+                    repeats = [p for p in part.rest if p not in report.outcomes and part.first_of[p] in new]
+                    report.outcomes.update(dict.fromkeys(repeats, Outcome.DUPLICATE))
             return report
 
-        # An event id seen on two keys in one batch counts on its first occurrence in batch order.
-        return merge(self.concurrently(write_group, sequential_groups(records, link_event_ids=True)))
+        return merge(self.concurrently(run, plan(records, sequential_groups(records, link_event_ids=True))))
 
 
 def summed(records: list[DecodedRecord], path: list[str]) -> str:

@@ -15,7 +15,7 @@ from runtime_helpers import FakeClock, aws_account, client_error, config, json_b
 
 from runtime.modes import MODES
 from runtime.modes.base import AwsClients
-from runtime.modes.counters import MAX_EVENTS_PER_TRANSACTION
+from runtime.modes.counters_batching import MAX_EVENTS_PER_TRANSACTION
 from runtime.records import decode_batch
 from runtime.retry import Backoff, Deadline
 from runtime.types import Outcome

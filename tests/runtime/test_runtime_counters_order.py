@@ -22,7 +22,7 @@ DEVICES = ("a", "b", "c")
 
 
 class DelayedDynamoDB:
-    """Holds each transaction back by its counter item's delay before it reaches moto. Transactions are
+    """Holds each transaction back by its counter items' longest delay before it reaches moto. Transactions are
     serialized once there: moto rolls a cancelled transaction back by restoring a copy of the whole
     table, which would erase the other threads' writes (DynamoDB isolates per item)."""
 
@@ -30,8 +30,8 @@ class DelayedDynamoDB:
         self.client, self.delays, self.lock = client, delays, threading.Lock()
 
     def transact_write_items(self, TransactItems):
-        (counter_pk,) = [item["Update"]["Key"]["pk"]["S"] for item in TransactItems if "Update" in item]
-        time.sleep(self.delays[counter_pk.removeprefix("device#")])
+        counter_pks = [item["Update"]["Key"]["pk"]["S"] for item in TransactItems if "Update" in item]
+        time.sleep(max(self.delays[pk.removeprefix("device#")] for pk in counter_pks))
         with self.lock:
             return self.client.transact_write_items(TransactItems=TransactItems)
 
