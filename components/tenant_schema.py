@@ -17,6 +17,7 @@ from pydantic_core import PydanticCustomError, core_schema
 from components import naming, tenant_rules
 from components.lifecycle import ACTIVE, DELETE_DATA, LIFECYCLE_TAG, OFFBOARDED, Lifecycle
 from components.problems import quote, refuse
+from runtime.modes import DEFAULT_WRITE_MODE, WRITE_MODES
 from runtime.templates import BUCKETS
 
 
@@ -157,8 +158,9 @@ class Records(_Section):
             }
         ],
     )
-    write: Literal["events", "latest", "counters"] = Field(
-        "events", description='append every event, keep the newest version, or sum counters (see "Write modes")'
+    write: Literal[WRITE_MODES] = Field(  # the registered modes (runtime/modes/__init__.py), in their order
+        DEFAULT_WRITE_MODE,
+        description='append every event, keep the newest version, or sum counters (see "Write modes")',
     )
     partition_key: KeyTemplateText = Field(
         description=f"payload fields and the event time's {_TIME_BUCKETS}, e.g. `device#{{device_id}}`",
