@@ -41,15 +41,15 @@ class Unit:
 
 def plan(records: list[DecodedRecord], groups: list[list[int]]) -> list[Unit]:
     """Units for ``groups`` (runtime/modes/base.py's sequential_groups, event ids linked): a group that spans two
-    counter items (an event id on both) one by one, so its first occurrence counts; a lone event one by one, as
-    a replay of it is a single call; an item of more than 99 new events in chunks, in order; the rest packed."""
+    counter items (an event id on both) one by one, so its first occurrence counts; an item of more than 99 new
+    events in chunks, in order; the rest packed."""
     units: list[Unit] = []
     small: list[Part] = []
     for positions in groups:
         seen: dict[str, int] = {}
         first_of = {p: seen.setdefault(records[p].event_id, p) for p in positions}
         new = [p for p in positions if first_of[p] == p]
-        if len(new) == 1 or len({key_of(records[p]) for p in positions}) > 1:
+        if len({key_of(records[p]) for p in positions}) > 1:
             units.append(Unit(one_by_one=positions))
             continue
         parts = [
@@ -74,4 +74,6 @@ def packed(parts: list[Part]) -> list[Unit]:
             units.append(Unit(steps=[pack]))
             pack = []
         pack.append(part)
+    if len(pack) == 1 and len(pack[0].new) == 1:  # a lone event: one call, even when it is a replay
+        return [*units, Unit(one_by_one=pack[0].rest)]
     return units + ([Unit(steps=[pack])] if pack else [])

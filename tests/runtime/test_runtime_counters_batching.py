@@ -20,6 +20,9 @@ from runtime.records import decode_batch
 from runtime.retry import Backoff, Deadline
 from runtime.types import Outcome
 
+# The fake clock bounds the retries; the grace bounds, in real seconds, how long a call to moto may take: generous,
+# so that a loaded machine never turns a slow moto call into a given-up one.
+GRACE = 60.0
 CONFLICT = client_error(
     "TransactionCanceledException",
     "TransactWriteItems",
@@ -92,9 +95,9 @@ def test_counters_replay_after_a_partial_failure_counts_each_event_once(batch, d
     earlier = [records[p] for p in written_before]
     with aws_account() as (dynamodb, _, _):
         writer = writer_for(cfg, Spy(dynamodb), clock := FakeClock())
-        first = writer.write(earlier, Deadline.after(5, clock))
+        first = writer.write(earlier, Deadline.after(5, clock, grace=GRACE))
         assert set(first.outcomes.values()) <= {Outcome.WRITTEN, Outcome.DUPLICATE}
-        report = writer.write(records, Deadline.after(5, clock))
+        report = writer.write(records, Deadline.after(5, clock, grace=GRACE))
         assert report.outcomes == expected_outcomes(records, {r.event_id for r in earlier})
         assert model_problems(cfg, earlier + records, dynamodb) == []
 
@@ -107,7 +110,7 @@ def test_counters_hot_key_takes_one_transaction_per_99_new_events(unique, repeat
     cfg, records = decoded(batch)
     with aws_account() as (dynamodb, _, _):
         spy = Spy(dynamodb)
-        report = writer_for(cfg, spy, clock := FakeClock()).write(records, Deadline.after(5, clock))
+        report = writer_for(cfg, spy, clock := FakeClock()).write(records, Deadline.after(5, clock, grace=GRACE))
         chunks = -(-unique // MAX_EVENTS_PER_TRANSACTION)
         assert len(spy.sizes) == (chunks if unique > 1 else 1) and max(spy.sizes) <= 100
         assert report.outcomes == expected_outcomes(records)
@@ -127,7 +130,7 @@ def test_counters_transaction_given_up_reports_from_its_first_event_and_keeps_ea
     cfg, records = decoded([("hot", e, 1) for e in range(unique)])
     with aws_account() as (dynamodb, _, _):
         spy = Spy(dynamodb, failing={failing})
-        report = writer_for(cfg, spy, clock := FakeClock()).write(records, Deadline.after(1, clock))
+        report = writer_for(cfg, spy, clock := FakeClock()).write(records, Deadline.after(1, clock, grace=GRACE))
         cut = failing * MAX_EVENTS_PER_TRANSACTION
         assert report.outcomes == {p: Outcome.WRITTEN if p < cut else Outcome.TRANSIENT for p in range(len(records))}
         assert report.retries > 0
@@ -140,7 +143,9 @@ def test_counters_event_on_two_keys_in_a_hot_batch_counts_on_its_first_key():
     batch = [("hot", e, 1) for e in range(5)] + [("other", 2, 1), ("other", 9, 1)]
     cfg, records = decoded(batch)
     with aws_account() as (dynamodb, _, _):
-        report = writer_for(cfg, Spy(dynamodb), clock := FakeClock()).write(records, Deadline.after(5, clock))
+        report = writer_for(cfg, Spy(dynamodb), clock := FakeClock()).write(
+            records, Deadline.after(5, clock, grace=GRACE)
+        )
         assert report.outcomes == expected_outcomes(records)
         counters = {i["pk"]: i["events"] for i in table_items(dynamodb) if not i["pk"].startswith("dedupe#")}
         assert counters == {"device#hot": 5, "device#other": 1}
