@@ -1,9 +1,10 @@
 """A payload's fields as DynamoDB attribute values, written directly from the parsed JSON.
 
-boto3's ``TypeSerializer`` asks every value whether it is each of ten Python types in turn; a parsed JSON value
-can only be one of seven, known by its exact type (``json.loads`` builds no subclasses), so one dictionary
-lookup per value picks its writer. The output is TypeSerializer's, value for value (a property test holds the
-two equal over JSON values), and nothing of boto3 is imported.
+boto3's ``TypeSerializer`` asks every value whether it is each of ten Python types in turn, through a method
+call per question; a parsed JSON value can only be one of seven, known by its exact type (``json.loads`` builds no
+subclasses), most often a string. So the type is compared in the order values are common, and strings inside a map
+or list are written without a call. The output is TypeSerializer's, value for value (a property test holds the two
+equal over JSON values), and nothing of boto3 is imported.
 
 Numbers go through a decimal context equal to boto3's ``DYNAMODB_CONTEXT`` (a test holds them equal), built for
 DynamoDB's numbers: "up to 38 digits of precision", from 1E-130 to 9.9999999999999999999999999999999999999E+125
@@ -14,7 +15,6 @@ A number the context would have to round, or cannot hold, raises its ``decimal``
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Clamped, Context, Decimal, Inexact, Overflow, Rounded, Underflow
 from typing import Any
 
@@ -54,10 +54,20 @@ def payload_attribute_values(payload: dict[str, Any]) -> dict[str, dict[str, Any
 
 def attribute_value(value: Any, level: int = 1) -> dict[str, Any]:
     """One JSON value (str, int, Decimal, bool, None, list, dict) at nesting ``level`` as an attribute value."""
-    write = _WRITERS.get(type(value))
-    if write is None:
-        raise TypeError(f"{type(value).__name__} is not a JSON value")  # a float: parse numbers as Decimal
-    return write(value, level)
+    kind = type(value)
+    if kind is str:
+        return {"S": value}
+    if kind is dict:
+        return {"M": _map(value, level)}
+    if kind is list:
+        return {"L": _list(value, level)}
+    if kind is int or kind is Decimal:
+        return {"N": number_text(value)}
+    if kind is bool:
+        return {"BOOL": value}
+    if value is None:
+        return {"NULL": True}
+    raise TypeError(f"{kind.__name__} is not a JSON value")  # a float: numbers are parsed as Decimal
 
 
 def nesting_levels(value: Any, limit: int = MAX_NESTING_LEVELS) -> int:
@@ -83,40 +93,18 @@ def _nesting_error(name: str) -> ValueInvalidError:
     return ValueInvalidError(f"field {name!r} nests deeper than DynamoDB's {MAX_NESTING_LEVELS} levels")
 
 
-def _string(value: str, level: int) -> dict[str, Any]:
-    return {"S": value}
-
-
-def _number(value: int | Decimal, level: int) -> dict[str, Any]:
-    return {"N": number_text(value)}
-
-
-def _boolean(value: bool, level: int) -> dict[str, Any]:
-    return {"BOOL": value}
-
-
-def _null(value: None, level: int) -> dict[str, Any]:
-    return {"NULL": True}
-
-
-def _list(value: list[Any], level: int) -> dict[str, Any]:
-    if value and level >= MAX_NESTING_LEVELS:
-        raise _TooDeep
-    return {"L": [attribute_value(element, level + 1) for element in value]}
-
-
 def _map(value: dict[str, Any], level: int) -> dict[str, Any]:
     if value and level >= MAX_NESTING_LEVELS:
         raise _TooDeep
-    return {"M": {key: attribute_value(element, level + 1) for key, element in value.items()}}
+    inner = level + 1
+    return {
+        key: {"S": element} if type(element) is str else attribute_value(element, inner)
+        for key, element in value.items()
+    }
 
 
-_WRITERS: dict[type, Callable[[Any, int], dict[str, Any]]] = {
-    str: _string,
-    int: _number,
-    Decimal: _number,
-    bool: _boolean,
-    type(None): _null,
-    list: _list,
-    dict: _map,
-}
+def _list(value: list[Any], level: int) -> list[Any]:
+    if value and level >= MAX_NESTING_LEVELS:
+        raise _TooDeep
+    inner = level + 1
+    return [{"S": element} if type(element) is str else attribute_value(element, inner) for element in value]
