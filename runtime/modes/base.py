@@ -86,6 +86,8 @@ def _default_client(service: str) -> Any:
     import boto3
     from botocore.config import Config
 
+    from runtime.request_bodies import write_batch_bodies_directly
+
     config = Config(
         retries=CLIENT_RETRIES,
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
@@ -93,7 +95,10 @@ def _default_client(service: str) -> Any:
         max_pool_connections=POOL_CONNECTIONS,
         parameter_validation=PARAMETER_VALIDATION,
     )
-    return boto3.session.Session().client(service, config=config)
+    client = boto3.session.Session().client(service, config=config)
+    if service == "dynamodb":
+        write_batch_bodies_directly(client)
+    return client
 
 
 class Writer:
