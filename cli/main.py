@@ -170,9 +170,11 @@ def access_proof(
     policies; check the deployer's key use. Exit 1 on a denied call, an unexplained unused grant, or a key
     use the deployer would be refused."""
     from access.session import run_access_proof
+    from sandbox.session.paths import SandboxPaths
 
+    work_dir = SandboxPaths.for_project(project).access_proof
     try:
-        proof = run_access_proof(project, stack, project / ".sandbox" / "access", events=events, tenants=tenant)
+        proof = run_access_proof(project, stack, work_dir, events=events, tenants=tenant)
     except TenantFileError as error:
         fail(error.problems)
         return

@@ -22,11 +22,8 @@ from components.problems import TenantFileError, field_messages, format_line, mo
 from components.tenant_rules import CROSS_SECTION_RULES
 from components.tenant_schema import PATTERN_WORDS, TENANT_NAME_PATTERN, TenantFile
 from components.tenant_yaml import load_tenant_document, read_tenant_file
-from runtime.templates import BUCKETS
 
 __all__ = [
-    "TEMPLATE_FIELD",
-    "TIME_BUCKETS",
     "TenantFile",
     "TenantFileError",
     "expand_tenant_paths",
@@ -37,13 +34,6 @@ __all__ = [
     "tenant_files",
     "tenant_level_problems",
 ]
-
-# Time buckets a key template may use besides payload fields; the handler fills them from the event time.
-TIME_BUCKETS = tuple(BUCKETS)
-# Deprecated: placeholders as a regular expression, still read by sandbox/runner.py. What a template means
-# is `runtime.templates.KeyTemplate.parse(text).fields`; new code uses that.
-TEMPLATE_FIELD = re.compile(r"\{([^{}]*)\}")
-
 
 def problems_from_validation(error: ValidationError, root: type[BaseModel] | None = None) -> list[tuple[str, str]]:
     """(dotted field, message) for each problem in `error`; `root` (the validated model) suggests names."""
