@@ -153,17 +153,15 @@ class TenantPipeline(pulumi.ComponentResource):
         )
 
         watched: list[pulumi.Resource] = [tenant_processor.function, serving_table, failure.queue]
-        archive_bucket_name: pulumi.Input[str] = ""
-        tenant_archive = None
+        archive_bucket = None
         if archive_enabled and firehose_role is not None:
             tenant_archive = self._build_archive(ctx, firehose_role, key_arn, tenant_stream.stream)
             watched.append(tenant_archive.delivery_stream)
-            archive_bucket_name = tenant_archive.bucket.bucket
+            archive_bucket = tenant_archive.bucket
 
         tenant_alarms = alarms.create_alarms(ctx, topic, tenant_processor.mapping, depends_on=watched)
         dashboard = alarms.create_dashboard(ctx, tenant_alarms)
 
-        archive_bucket = tenant_archive.bucket if tenant_archive is not None else None
         return {
             "producer_policy": pulumi.Output.all(tenant_stream.stream.arn, key_arn).apply(
                 lambda values: to_json(policies.producer_policy(values[0], values[1]))
@@ -173,7 +171,7 @@ class TenantPipeline(pulumi.ComponentResource):
             "stream_name": tenant_stream.stream.name,
             "table_name": serving_table.name,
             "failure_queue_url": failure.queue.url,
-            "archive_bucket": archive_bucket_name,
+            "archive_bucket": archive_bucket.bucket if archive_bucket is not None else "",
             "key_arn": key_arn,
             "function_name": tenant_processor.function.name,
             "alarm_topic_arn": topic.arn,
