@@ -1,6 +1,7 @@
 """The Lambda entry point: ``runtime.handler.handler``.
 
-Powertools' canonical shape: module-level Logger, Tracer and Metrics; the business logic is
+Powertools' canonical shape: module-level Logger, Tracer and Metrics (the Tracer built by the first traced
+invocation, runtime/tracing.py, so that importing this module builds no client or sampler); the business logic is
 ``runtime.batch.process_batch`` (plain function, tests call it without Lambda). Powertools'
 BatchProcessor reports only the failed records; Kinesis needs the first failure and everything
 after it, so ``process_batch`` builds the same ``batchItemFailures`` response itself.
@@ -17,7 +18,11 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+# Loaded, not used, here: the first invocation builds its clients from boto3 (runtime/modes/base.py), and loading
+# the library during init puts that cost where Lambda can pay it before any invocation waits (provisioned
+# concurrency, SnapStart, an environment initialized ahead of need). Importing it builds no session or client.
+import boto3  # noqa: F401
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from runtime import settings
@@ -28,13 +33,14 @@ from runtime.modes import MODES
 from runtime.modes.base import AwsClients, Writer
 from runtime.records import shard_id_of
 from runtime.retry import DEFAULT_SAFETY_MARGIN_MS, Deadline
+from runtime.tracing import LazyTracer
 from runtime.types import BatchResult
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or settings.SERVICE_NAME
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or settings.METRICS_NAMESPACE
 
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)  # patches boto3: every DynamoDB/SQS call is a subsegment
+tracer = LazyTracer(SERVICE)  # patches botocore when tracing: every DynamoDB/SQS call is a subsegment
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 
@@ -83,7 +89,7 @@ def reset() -> None:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     configured = _from_environment()
