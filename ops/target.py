@@ -26,14 +26,14 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from components.config import TenantFileError, load_tenant, tenant_files
-from components.naming import DEFAULT_STACK
+from components.naming import DEFAULT_STACK, tenant_names
 from components.stack import read_named_stack, stack_file
 
 if TYPE_CHECKING:  # the engine imports Pulumi: only once a tenant is resolved, not when the command starts
     from components.offline import Evaluation
 
 GLUE_TABLE = "aws:glue/catalogTable:CatalogTable"
-EVENT_SOURCE_MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
+BUCKET = "aws:s3/bucket:Bucket"
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
 
 
@@ -117,8 +117,9 @@ def deployed_tenant(evaluation: Evaluation, tenant: str) -> DeployedTenant:
     """The tenant's names as the program registered them (outputs, the Glue table, the mapping's destination)."""
     outputs = evaluation.outputs[tenant]
     resources = evaluation.by_tenant().get(tenant, [])
-    # arn:aws:kinesis:<region>:<account>:stream/<name>: where the tenant's provider placed its resources.
-    _, _, _, region, account, _ = outputs["stream_arn"].split(":", 5)
+    # arn:aws:kms:<region>:<account>:key/<id>: where the tenant's provider placed its resources. The key is kept in
+    # every lifecycle state, while an offboarded tenant's stream is gone (its outputs are "").
+    _, _, _, region, account, _ = outputs["key_arn"].split(":", 5)
     return DeployedTenant(
         tenant=tenant,
         stack=evaluation.stack,
@@ -131,18 +132,17 @@ def deployed_tenant(evaluation: Evaluation, tenant: str) -> DeployedTenant:
         # https://sqs.<region>.amazonaws.com/<account>/<name>, so no GetQueueUrl call (the reader policy grants none):
         # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-queue-message-identifiers.html
         failure_queue_url=outputs["failure_queue_url"],
-        failure_bucket=_failure_bucket(resources),
+        failure_bucket=_failure_bucket(resources, tenant_names(tenant, evaluation.stack, account).failure_bucket),
         archive=_archive(resources),
     )
 
 
-def _failure_bucket(resources: list) -> str | None:
+def _failure_bucket(resources: list, name: str) -> str | None:
+    """The failure bucket (a tenant with `on_failure: s3`), by the name the program gives it: an offboarded tenant
+    keeps it though its mapping, which names it as a destination, is gone."""
     for resource in resources:
-        if resource.type == EVENT_SOURCE_MAPPING:
-            destination = resource.inputs.get("destinationConfig", {}).get("onFailure", {}).get("destinationArn", "")
-            parts = destination.split(":")
-            if len(parts) == 6 and parts[2] == "s3":  # arn:aws:s3:::<bucket>; else the failure queue
-                return parts[5]
+        if resource.type == BUCKET and resource.inputs.get("bucket") == name:
+            return name
     return None
 
 
