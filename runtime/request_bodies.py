@@ -20,6 +20,9 @@ from typing import Any
 
 OPERATION = "BatchWriteItem"
 _SET_ASIDE = "tributary.request_items"  # the key, in botocore's per-call context, of the items set aside
+# Compact, and without the check for reference cycles (a quarter of the encoding's time): the items are built
+# from parsed JSON, which holds none.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
 
 def write_batch_bodies_directly(client: Any) -> None:
@@ -41,4 +44,4 @@ def _set_items_aside(params: dict[str, Any], context: dict[str, Any], **_: Any) 
 def _write_body(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
     items = context.pop(_SET_ASIDE, None)
     if items is not None:
-        params["body"] = json.dumps({"RequestItems": items}, separators=(",", ":")).encode("utf-8")
+        params["body"] = _ENCODER.encode({"RequestItems": items}).encode("utf-8")
