@@ -36,9 +36,8 @@ if TYPE_CHECKING:
 # bring the handler nearer to it. 16 because: the tenants' batches of 500 records are 20 calls, so two rounds; each
 # call in flight holds two threads (the worker and its deadline's, runtime/retry.py) and a pooled connection; and
 # building, signing and reading a call takes the handler's one interpreter about a millisecond, so 16 calls keep it
-# busy for about a DynamoDB round trip: more threads would mostly wait for the interpreter, not the network.
+# busy for longer than a round trip within a Region: more threads would wait for the interpreter, not the network.
 MAX_CONCURRENT_CALLS = 16
-MAX_WORKERS = MAX_CONCURRENT_CALLS  # its earlier name, which the write modes may still import
 # botocore makes one attempt per call: its own retries (and their sleeps) would run outside the invocation's
 # deadline, which bounds ours (runtime/retry.py). `total_max_attempts` counts the first request too, unlike
 # the retries dict's `max_attempts` (https://docs.aws.amazon.com/boto3/latest/guide/retries.html). The socket
