@@ -55,7 +55,7 @@ def test_report_accepts_records_a_given_up_batch_wrote_before_it_was_given_up(tm
     short = {"batch_size": 60, "timeout_seconds": 4, "max_retries": 1}
     project = _project(tmp_path / "project", {"orders": short, "clicks": short})
     # When
-    report, _ = _session(project, events=400, faults="throttle=30", invalid_pct=0, duplicates_pct=5)
+    report, _ = _session(project, events=400, faults="throttle=90", invalid_pct=0, duplicates_pct=5)
     # Then: batches were given up (what this test is about), and every record is still accounted for.
     for tenant in report.tenants:
         assert tenant.batches_given_up > 0, f"{tenant.tenant}: no batch was given up; the scenario did not happen"
