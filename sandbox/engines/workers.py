@@ -150,6 +150,7 @@ class FunctionWorkers:
         self._spawned = 0
         self._closed = False
         self._cond = threading.Condition()
+        self._warming: list[threading.Thread] = []
         os.makedirs(os.path.dirname(os.path.abspath(log_path)), exist_ok=True)
 
     # -- pool
@@ -213,6 +214,30 @@ class FunctionWorkers:
             return None, self._failure(request_id, reply[1], reply[2])
         worker.ready = True
         return worker, None
+
+    def prewarm(self, count: int | None = None) -> None:
+        """Start up to `count` execution environments (the whole pool by default) in the background, each through
+        its init phase, as Lambda's provisioned concurrency does: invocations then find them ready. An
+        environment whose init fails is dropped; the invocation that needs one starts it again and reports why."""
+        wanted = self.max_workers if count is None else min(count, self.max_workers)
+        for _ in range(wanted):
+            with self._cond:
+                if self._closed or self._live >= self.max_workers:
+                    return
+                self._live += 1
+            thread = threading.Thread(target=self._warm_one, daemon=True, name=f"prewarm-{self.function.name}")
+            self._warming.append(thread)
+            thread.start()
+
+    def wait_warm(self, timeout: float | None = None) -> None:
+        """Wait for the environments `prewarm` started to finish their init phase."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for thread in self._warming:
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+
+    def _warm_one(self) -> None:
+        worker, failure = self._start_worker(str(uuid.uuid4()))
+        self._release(worker, healthy=failure is None)
 
     # -- invoke
 

@@ -59,3 +59,25 @@ def test_workers_environment_is_isolated_per_function(make_workers, endpoint_url
     assert 0 < context["remaining_ms"] <= 10_000
     log = (tmp_path / "logs" / f"{first.name}.log").read_text()
     assert '"message": "environment"' in log and "START RequestId" in log
+
+
+def test_workers_prewarmed_environments_take_the_first_invocations_warm(make_workers):
+    workers = make_workers(function_spec("exit_on_crash"), max_workers=2)
+    workers.prewarm()
+    workers.wait_warm(timeout=120)
+    assert workers.stats.cold_starts == 2, "the whole pool started before any invocation"
+
+    event = {"Records": [{"kinesis": {"data": base64.b64encode(b"fine").decode()}}]}
+    first, second = workers.invoke(event), workers.invoke(event)
+
+    assert first.ok and second.ok
+    assert not first.cold_start and not second.cold_start
+    assert workers.stats.cold_starts == 2, "no invocation started an environment of its own"
+
+
+def test_workers_prewarm_never_starts_more_than_the_pool_holds(make_workers):
+    workers = make_workers(function_spec("exit_on_crash"), max_workers=1)
+    workers.prewarm(count=3)
+    workers.prewarm()
+    workers.wait_warm(timeout=120)
+    assert workers.stats.cold_starts == 1
