@@ -27,6 +27,7 @@ stopped (the sandbox keeps them between commands).
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -148,6 +149,8 @@ class EventSourceMapping(PollingEngine):
             refresh_seconds=shard_refresh_seconds,
         )
         self._lanes: dict[str, list[_Lane]] = {}
+        # A poll moves records between a lane's queues; `idle()` waits for it, so it never sees a batch between two.
+        self._polling = threading.RLock()
         self._destination = (
             OnFailureDestination(spec.on_failure_destination, spec.uuid, endpoint_url, region, self._instrument)
             if spec.on_failure_destination
@@ -167,20 +170,22 @@ class EventSourceMapping(PollingEngine):
 
     def poll_once(self) -> bool:
         """Read, dispatch and settle what is ready on every shard; True if anything happened."""
-        did_work = self._reader.refresh_if_due()
-        for shard_id in self._reader.shard_ids():
-            lanes = self._lanes_of(shard_id)
-            if self._reader.may_read(shard_id, self._drained):
-                did_work |= self._read(shard_id, lanes)
-            for lane in lanes:
-                did_work |= self._settle(lane)
-                did_work |= self._dispatch(lane)
-        return did_work
+        with self._polling:
+            did_work = self._reader.refresh_if_due()
+            for shard_id in self._reader.shard_ids():
+                lanes = self._lanes_of(shard_id)
+                if self._reader.may_read(shard_id, self._drained):
+                    did_work |= self._read(shard_id, lanes)
+                for lane in lanes:
+                    did_work |= self._settle(lane)
+                    did_work |= self._dispatch(lane)
+            return did_work
 
     def idle(self) -> bool:
         """Nothing buffered, in flight or waiting for a retry, and every shard read to its end."""
-        lanes = [lane for shard_lanes in list(self._lanes.values()) for lane in shard_lanes]
-        return all(lane.idle for lane in lanes) and self._reader.caught_up()
+        with self._polling:
+            lanes = [lane for shard_lanes in self._lanes.values() for lane in shard_lanes]
+            return all(lane.idle for lane in lanes) and self._reader.caught_up()
 
     def run_until_idle(self, timeout: float = 30.0) -> bool:
         """Poll until `idle()`; False if `timeout` seconds passed first."""

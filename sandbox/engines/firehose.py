@@ -188,6 +188,11 @@ class FirehoseDelivery(PollingEngine):
         with self._lock:
             return not self._buffer and self._reader.caught_up()
 
+    def read_everything(self) -> bool:
+        """Every shard read to its end; the buffer may still wait for its interval (`flush` delivers it)."""
+        with self._lock:
+            return self._reader.caught_up()
+
     def run_until_idle(self, timeout: float = 30.0, flush: bool = False) -> bool:
         """Poll until every shard is read and the buffer delivered (by its interval, or now if `flush`)."""
         deadline = time.monotonic() + timeout

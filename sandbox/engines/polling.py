@@ -3,6 +3,9 @@
 Each engine is driven by `poll_once()`; `start()` runs it in a thread until `close()`. A failing poll
 (the emulator refusing a call, a connection reset) is kept in `last_error` and retried after a pause,
 as AWS's pollers do, instead of silently ending the thread.
+
+`polls_completed` counts the polls that finished: a caller that notes it, then sees it two higher, knows a whole
+poll began after its note, so whatever it put on the stream before the note has been read.
 """
 
 from __future__ import annotations
@@ -24,6 +27,11 @@ class PollingEngine:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self.last_error: BaseException | None = None
+        self.polls_completed = 0
+
+    def has_polled_since(self, mark: int) -> bool:
+        """Whether a whole poll began and ended after `polls_completed` was `mark`."""
+        return self.polls_completed >= mark + 2
 
     def poll_once(self) -> bool:
         raise NotImplementedError
@@ -55,5 +63,6 @@ class PollingEngine:
                 log.warning("%s: poll failed, retrying: %s", self.thread_name, error)
                 self._stopping.wait(ERROR_BACKOFF_SECONDS)
                 continue
+            self.polls_completed += 1
             if not did_work:
                 self._stopping.wait(self._poll_interval)

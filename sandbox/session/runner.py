@@ -44,7 +44,11 @@ from sandbox.session.recording import CallRecording
 from sandbox.session.synthetic import TrafficOptions, traffic_hints
 from sandbox.session.tenant_specs import TenantSpecs, read_tenant_specs
 
-MAX_WORKERS_PER_FUNCTION = 4
+# Each execution environment is a process that imports the handler; on a laptop's few cores more of them per
+# function only take turns, and each costs an interpreter's start and memory.
+MAX_WORKERS_PER_FUNCTION = 2
+DRAIN_CHECK_SECONDS = 0.05
+WARM_TIMEOUT_SECONDS = 120.0  # the environments' init phases, started together on a loaded machine
 # How long a caught-up mapping or delivery waits before polling its shards again. Lambda polls an idle
 # shard about once a second; every tenant's pollers share one emulator, so idle ones must stay quiet.
 IDLE_POLL_SECONDS = 0.25
@@ -110,6 +114,7 @@ class Sandbox:
         self.deployment: Deployment | None = deployment
         self.runs: dict[str, TenantRun] = {}
         self.started = datetime.now(UTC)
+        self.drained_at: float | None = None  # time.monotonic() when the last drain had every record settled
         self.clients: EmulatorClients | None = None
         self.sink: MetricSink | None = None
         self._observer: threading.Thread | None = None
@@ -160,6 +165,8 @@ class Sandbox:
             if not runs_pipeline(tenants[name].lifecycle):
                 continue  # offboarded: its data stays deployed, with no stream, mapping or delivery to run
             self.runs[name] = self._start_tenant(tenants[name], resources, positions.get(name, {}))
+        for run in self.runs.values():
+            run.workers.wait_warm(timeout=WARM_TIMEOUT_SECONDS)
         self._observer = threading.Thread(target=self._observe_loop, daemon=True, name="sandbox-observer")
         self._observer.start()
         return self
@@ -190,7 +197,6 @@ class Sandbox:
         mapping = specs.mapping
         shards = len(self.clients.kinesis.list_shards(StreamARN=mapping.stream_arn)["Shards"])
         log_path = self.paths.function_log(mapping.function.name)
-        # Each execution environment is a process; a few per function keep 2 cores busy without thrashing.
         concurrency = worker_concurrency(mapping.parallelization_factor, shards, cap=MAX_WORKERS_PER_FUNCTION)
         reserved = specs.reserved_concurrency
         workers = FunctionWorkers(
@@ -204,6 +210,8 @@ class Sandbox:
             waits_are_throttles=reserved is not None and reserved <= MAX_WORKERS_PER_FUNCTION,
             process_setup=self._recording.process_setup(mapping.function.role_arn) if self._recording else None,
         )
+        # Execution environments start now, while the other tenants start, not when the first batch waits.
+        workers.prewarm()
         esm = EventSourceMapping(
             mapping,
             self._endpoint_url,
@@ -359,25 +367,34 @@ class Sandbox:
     def idle(self) -> bool:
         return all(run.esm.idle() and (run.firehose is None or run.firehose.idle()) for run in self.runs.values())
 
+    def _drained(self, engines: list[Any], marks: dict[int, int]) -> bool:
+        if not all(engine.has_polled_since(marks[id(engine)]) for engine in engines):
+            return False
+        return all(
+            run.esm.idle() and (run.firehose is None or run.firehose.read_everything()) for run in self.runs.values()
+        )
+
     def drain(self, timeout: float = 300.0, on_progress: Callable[[], None] | None = None) -> bool:
-        """Wait until every mapping has processed every record and every delivery has written; flush."""
+        """Wait until every mapping has processed every record on its stream and every delivery has read all of
+        its own, then deliver what the deliveries buffer; `drained_at` is when that was done.
+
+        Drained means: each engine finished a whole poll that began after this call (so it has seen every record
+        put before it), and then every mapping was idle (nothing buffered, in flight or waiting for a retry) and
+        every delivery had read its shards to the end. A buffer interval is latency, not work: it is not waited
+        for."""
         deadline = time.monotonic() + timeout
-        quiet_since: float | None = None
-        while time.monotonic() < deadline:
+        engines = [engine for run in self.runs.values() for engine in (run.esm, run.firehose) if engine is not None]
+        marks = {id(engine): engine.polls_completed for engine in engines}
+        while not self._drained(engines, marks):
+            if time.monotonic() >= deadline:
+                return False
             if on_progress:
                 on_progress()
-            if self.idle():
-                quiet_since = quiet_since or time.monotonic()
-                if time.monotonic() - quiet_since > 1.0:  # idle twice, a second apart: nothing in flight
-                    break
-            else:
-                quiet_since = None
-            time.sleep(0.25)
-        else:
-            return False
+            time.sleep(DRAIN_CHECK_SECONDS)
         for run in self.runs.values():
             if run.firehose is not None:
                 run.firehose.flush()
+        self.drained_at = time.monotonic()
         self.observe()
         self.alarm_states = AlarmEvaluator(self.clients.cloudwatch, self.started).evaluate()
         self._notify(self.alarm_states)
