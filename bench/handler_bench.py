@@ -23,14 +23,14 @@ from bench.ddb_endpoint import FakeAwsEndpoint
 from bench.function_worker import Function, Invocation
 from bench.lambda_env import function_environment
 from bench.workload import BATCH_SIZE, KEY_SPREADS, TENANT_OF_MODE, event_for
+from runtime.modes.base import MAX_CONCURRENT_CALLS
 
 HANDLER = "runtime.handler.handler"
 RTTS_MS = (0.0, 5.0)
 BATCH_WRITE_LIMIT = 25  # BatchWriteItem's limit: the fewest calls n records can take
-# The handler's write concurrency: runtime/writers.py's MAX_WORKERS (4) today. Assumed rather than imported: the
-# benchmark uses nothing of the handler but its entry point, so it keeps working while the runtime changes.
-# The endpoint's peak of calls in flight, reported next to it, shows what the handler really did.
-ASSUMED_WRITE_CONCURRENCY = 4
+# The most DynamoDB calls the handler keeps in flight at once: the floor's divisor. The endpoint's peak of calls
+# in flight, reported next to it, shows what the handler really did with it.
+HANDLER_WRITE_CONCURRENCY = MAX_CONCURRENT_CALLS
 DEFAULT_REPETITIONS = 5
 WARM_UP_RECORDS = 50
 
@@ -74,8 +74,8 @@ class CaseResult:
 
     @property
     def floor_seconds(self) -> float:
-        """The network floor: ceil(n/25) calls, `ASSUMED_WRITE_CONCURRENCY` at a time, one round trip each."""
-        return math.ceil(self.records / BATCH_WRITE_LIMIT) / ASSUMED_WRITE_CONCURRENCY * self.case.rtt_ms / 1000
+        """The network floor: ceil(n/25) calls, `HANDLER_WRITE_CONCURRENCY` at a time, one round trip each."""
+        return math.ceil(self.records / BATCH_WRITE_LIMIT) / HANDLER_WRITE_CONCURRENCY * self.case.rtt_ms / 1000
 
     @property
     def times_floor(self) -> float | None:

@@ -10,7 +10,7 @@ from importlib import metadata
 from pathlib import Path
 
 from bench.figures import RunResults, figure_rows
-from bench.handler_bench import ASSUMED_WRITE_CONCURRENCY, BATCH_WRITE_LIMIT, RTTS_MS, HandlerResults
+from bench.handler_bench import BATCH_WRITE_LIMIT, HANDLER_WRITE_CONCURRENCY, RTTS_MS, HandlerResults
 from bench.imports_bench import BASELINE_MODULE, HANDLER_MODULE, ImportResults
 from bench.plan_bench import PlanResults
 from bench.sandbox_bench import SandboxResults
@@ -83,8 +83,8 @@ def handler_section(h: HandlerResults) -> list[str]:
         "the baselines write the `events` records. The fake endpoint answers every call after the round trip "
         "(RTT). Medians of "
         f"{h.repetitions} interleaved repetitions after a warm-up. CPU is the function process's, every thread. "
-        f"Network floor: ⌈{BATCH_SIZE}/{BATCH_WRITE_LIMIT}⌉ calls ÷ {ASSUMED_WRITE_CONCURRENCY} at a time (the "
-        "handler's write concurrency, assumed: see bench/handler_bench.py) × RTT. Peak in flight: the most calls "
+        f"Network floor: ⌈{BATCH_SIZE}/{BATCH_WRITE_LIMIT}⌉ calls ÷ {HANDLER_WRITE_CONCURRENCY} at a time (the "
+        "most calls the handler keeps in flight, runtime/modes/base.py) × RTT. Peak in flight: the most calls "
         "the endpoint held at once.",
         "",
         *_table(
