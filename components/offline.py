@@ -24,6 +24,7 @@ from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import run_pulumi_func
 
 from components import program
+from components.collector import young_collections_only
 from components.stack import StackSettings
 
 PROJECT = "tributary"
@@ -292,7 +293,7 @@ def _run_under_mocks(
 ) -> Evaluation:
     """`run` as the program of `stack`, in a fresh event loop with fresh mocks, `config` as the stack's
     configuration (none given: the engine's is left as it is); the engine is left clean for the next run."""
-    with _ENGINE_LOCK:
+    with _ENGINE_LOCK, young_collections_only():
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         try:

@@ -1,0 +1,53 @@
+"""How the offline engine runs the program: the collector's setting while it runs, and that it is restored."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+from pipeline_spec import DEV, PROJECT_ROOT
+
+from components import collector
+from components.offline import FabricatingMocks, evaluate
+
+
+@pytest.fixture
+def default_thresholds():
+    before = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    yield
+    gc.set_threshold(*before)
+
+
+def test_collector_collects_only_the_young_generation_within_the_block(default_thresholds):
+    with collector.young_collections_only():
+        young, middle, old = gc.get_threshold()
+        assert young == collector.YOUNG_THRESHOLD
+        assert middle == old == collector.NEVER
+    assert gc.get_threshold() == (700, 10, 10)
+
+
+def test_collector_restores_the_thresholds_when_the_block_raises(default_thresholds):
+    with pytest.raises(RuntimeError), collector.young_collections_only():
+        raise RuntimeError("the program failed")
+    assert gc.get_threshold() == (700, 10, 10)
+
+
+class ThresholdRecordingMocks(FabricatingMocks):
+    """Mocks that note the collector's thresholds as each resource is registered."""
+
+    def __init__(self):
+        super().__init__(region="us-east-1")
+        self.thresholds: set[tuple[int, int, int]] = set()
+
+    def new_resource(self, args):
+        self.thresholds.add(gc.get_threshold())
+        return super().new_resource(args)
+
+
+def test_evaluation_collects_only_the_young_generation_and_restores_the_thresholds(default_thresholds):
+    mocks = ThresholdRecordingMocks()
+    evaluation = evaluate(PROJECT_ROOT, "dev", DEV, mocks=mocks)
+    assert evaluation.resources
+    assert mocks.thresholds == {(collector.YOUNG_THRESHOLD, collector.NEVER, collector.NEVER)}
+    assert gc.get_threshold() == (700, 10, 10)
