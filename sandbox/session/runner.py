@@ -39,6 +39,7 @@ from sandbox.engines.specs import DeliverySpec, MappingSpec
 from sandbox.engines.workers import FunctionWorkers, worker_concurrency
 from sandbox.session import traffic
 from sandbox.session.deploy import DeployError, Deployment, deploy
+from sandbox.session.drain import wait_until_drained
 from sandbox.session.paths import SandboxPaths
 from sandbox.session.recording import CallRecording
 from sandbox.session.synthetic import TrafficOptions, traffic_hints
@@ -47,7 +48,6 @@ from sandbox.session.tenant_specs import TenantSpecs, read_tenant_specs
 # Each execution environment is a process that imports the handler; on a laptop's few cores more of them per
 # function only take turns, and each costs an interpreter's start and memory.
 MAX_WORKERS_PER_FUNCTION = 2
-DRAIN_CHECK_SECONDS = 0.05
 WARM_TIMEOUT_SECONDS = 120.0  # the environments' init phases, started together on a loaded machine
 # How long a caught-up mapping or delivery waits before polling its shards again. Lambda polls an idle
 # shard about once a second; every tenant's pollers share one emulator, so idle ones must stay quiet.
@@ -364,33 +364,12 @@ class Sandbox:
             for topic in state.actions:
                 sns.publish(TopicArn=topic, Subject=f"ALARM: {state.name}"[:100], Message=message)
 
-    def idle(self) -> bool:
-        return all(run.esm.idle() and (run.firehose is None or run.firehose.idle()) for run in self.runs.values())
-
-    def _drained(self, engines: list[Any], marks: dict[int, int]) -> bool:
-        if not all(engine.has_polled_since(marks[id(engine)]) for engine in engines):
-            return False
-        return all(
-            run.esm.idle() and (run.firehose is None or run.firehose.read_everything()) for run in self.runs.values()
-        )
-
     def drain(self, timeout: float = 300.0, on_progress: Callable[[], None] | None = None) -> bool:
-        """Wait until every mapping has processed every record on its stream and every delivery has read all of
-        its own, then deliver what the deliveries buffer; `drained_at` is when that was done.
-
-        Drained means: each engine finished a whole poll that began after this call (so it has seen every record
-        put before it), and then every mapping was idle (nothing buffered, in flight or waiting for a retry) and
-        every delivery had read its shards to the end. A buffer interval is latency, not work: it is not waited
-        for."""
-        deadline = time.monotonic() + timeout
-        engines = [engine for run in self.runs.values() for engine in (run.esm, run.firehose) if engine is not None]
-        marks = {id(engine): engine.polls_completed for engine in engines}
-        while not self._drained(engines, marks):
-            if time.monotonic() >= deadline:
-                return False
-            if on_progress:
-                on_progress()
-            time.sleep(DRAIN_CHECK_SECONDS)
+        """Wait until every record put so far is processed and read (sandbox/session/drain.py), deliver what the
+        deliveries buffer, then evaluate the alarms; `drained_at` is when the records were settled."""
+        deliveries = [run.firehose for run in self.runs.values() if run.firehose is not None]
+        if not wait_until_drained([run.esm for run in self.runs.values()], deliveries, timeout, on_progress):
+            return False
         for run in self.runs.values():
             if run.firehose is not None:
                 run.firehose.flush()

@@ -120,7 +120,11 @@ def processor_for(monkeypatch):
     def build(url, mode):
         monkeypatch.setenv("AWS_ENDPOINT_URL", url)
         cfg = config(write_mode=mode, failure_queue_url=f"{url}/123456789012/acme-failures", **MODE_SETTINGS[mode])
-        return ConfiguredHandler(cfg, safety_margin_ms=MARGIN_MS)
+        processor = ConfiguredHandler(cfg, safety_margin_ms=MARGIN_MS)
+        # Built now, as an earlier invocation of the container would have: on a loaded machine building a client
+        # can take longer than the second these tests leave, and the calls, not the cold start, are under test.
+        processor.clients.dynamodb, processor.clients.sqs  # noqa: B018
+        return processor
 
     return build
 
