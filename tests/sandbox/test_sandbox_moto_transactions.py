@@ -3,6 +3,8 @@ transaction touches (sandbox/engines/moto_transactions.py)."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import boto3
 import pytest
 from botocore.exceptions import ClientError
@@ -15,8 +17,9 @@ from sandbox.engines import moto_transactions
 TABLE = "acme-table"
 
 
-@pytest.fixture
-def dynamodb():
+@contextmanager
+def _table_in_moto():
+    """A table keyed like the handler's (pk, sk) in moto, with the touched-items backup installed."""
     moto_transactions.install()
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
@@ -29,6 +32,12 @@ def dynamodb():
             ],
             BillingMode="PAY_PER_REQUEST",
         )
+        yield client
+
+
+@pytest.fixture
+def dynamodb():
+    with _table_in_moto() as client:
         yield client
 
 
@@ -98,18 +107,7 @@ def test_a_committed_transaction_writes_every_item_and_the_table_object_stays_th
 def test_outcome_is_all_or_nothing(existing, markers, deltas):
     """Each marker is a conditional put: the transaction commits when no marker exists yet, and otherwise changes
     nothing at all."""
-    moto_transactions.install()
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    with _table_in_moto() as client:
         for name in existing:
             client.put_item(TableName=TABLE, Item=_key(name))
         client.put_item(TableName=TABLE, Item={**_key("u"), "n": {"N": "10"}})
