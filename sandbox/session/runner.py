@@ -167,6 +167,7 @@ class Sandbox:
             self.runs[name] = self._start_tenant(tenants[name], resources, positions.get(name, {}))
         for run in self.runs.values():
             run.workers.wait_warm(timeout=WARM_TIMEOUT_SECONDS)
+            run.esm.start()  # once its environments are ready: a batch waiting for one would count as a throttle
         self._observer = threading.Thread(target=self._observe_loop, daemon=True, name="sandbox-observer")
         self._observer.start()
         return self
@@ -225,7 +226,6 @@ class Sandbox:
             instrument=self._recording_as(mapping.function.role_arn),
         )
         firehose = self._firehose(specs, positions.get("delivery"))
-        esm.start()
         if firehose is not None:
             firehose.start()
         emf = EmfReader(log_path, from_end=self._resuming)  # earlier commands' metrics are counted already
