@@ -9,6 +9,7 @@ in AWS's own formats from the physical names, so policy documents resolve to wha
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import json
 import runpy
@@ -33,6 +34,10 @@ PARTITION = "aws"
 COMPONENT_TYPE = "tributary:index:TenantPipeline"
 # The mock engine keeps global state: one evaluation at a time per process.
 _ENGINE_LOCK = threading.Lock()
+# Threads serving the mock monitor when the mocks answer from memory. They hold the interpreter lock throughout,
+# so more threads only contend for it with the event loop, and serve the calls in no set order: one serves them
+# in the order the program sent them.
+IN_MEMORY_MONITOR_THREADS = 1
 
 
 @dataclass
@@ -269,10 +274,33 @@ def evaluate(
     settings: StackSettings,
     mocks: FabricatingMocks | None = None,
 ) -> Evaluation:
-    """Run the program once under mocks, in a fresh event loop; raise TenantFileError for bad files."""
-    mocks = mocks or FabricatingMocks(region=settings.region)
+    """Run the program once under mocks, in a fresh event loop; raise TenantFileError for bad files.
+
+    Given no mocks, the engine's own answer from memory: tenants are then built one at a time and one thread
+    serves the monitor (`_tenant_by_tenant`, `IN_MEMORY_MONITOR_THREADS`). Mocks given by the caller may wait on
+    a network (the sandbox's emulator): the program then runs as `pulumi up` runs it, with asyncio's threads."""
     settings = offline_settings(settings)
-    return _run_under_mocks(stack, mocks, lambda: program.run(project_dir, stack, settings))
+    if mocks is not None:
+        return _run_under_mocks(stack, mocks, lambda: program.run(project_dir, stack, settings))
+    return _run_under_mocks(
+        stack,
+        FabricatingMocks(region=settings.region),
+        lambda: _tenant_by_tenant(project_dir, stack, settings),
+        monitor_threads=IN_MEMORY_MONITOR_THREADS,
+    )
+
+
+async def _tenant_by_tenant(project_dir: Path, stack: str, settings: StackSettings) -> None:
+    """The program, each tenant's resources registered before the next tenant is built.
+
+    Run as one call, the program builds every tenant before the engine registers a single resource, so every
+    resource's pending registration (its tasks and their frames, its request) is alive at once: the plan's peak
+    memory was twice what the registered resources keep. Awaiting each tenant's registrations first keeps one
+    tenant's in flight."""
+    for _tenant, pipeline in program.build(project_dir, stack, settings):
+        # A resource's URN resolves once the engine has registered it. Every resource of the tenant is a child
+        # of its pipeline (components/context.py: PipelineContext.opts), which the SDK keeps in _childResources.
+        await asyncio.gather(*(child.urn.future() for child in pipeline._childResources))
 
 
 def evaluate_main(
@@ -289,12 +317,23 @@ def evaluate_main(
 
 
 def _run_under_mocks(
-    stack: str, mocks: FabricatingMocks, run: Callable[[], Any], config: Mapping[str, str] | None = None
+    stack: str,
+    mocks: FabricatingMocks,
+    run: Callable[[], Any],
+    config: Mapping[str, str] | None = None,
+    monitor_threads: int | None = None,
 ) -> Evaluation:
     """`run` as the program of `stack`, in a fresh event loop with fresh mocks, `config` as the stack's
-    configuration (none given: the engine's is left as it is); the engine is left clean for the next run."""
+    configuration (none given: the engine's is left as it is), the monitor's calls served by `monitor_threads`
+    threads (None: asyncio's default pool); the engine is left clean for the next run."""
     with _ENGINE_LOCK, young_collections_only():
         loop = asyncio.new_event_loop()
+        if monitor_threads is not None:
+            # The SDK sends every call to the monitor through the loop's default executor; closing the loop
+            # shuts this one down.
+            loop.set_default_executor(
+                concurrent.futures.ThreadPoolExecutor(max_workers=monitor_threads, thread_name_prefix="mock-monitor")
+            )
         asyncio.set_event_loop(loop)
         try:
             runtime_settings.ROOT.set(None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import itertools
 
 import pytest
 from pipeline_spec import DEV, PROJECT_ROOT
@@ -51,3 +52,11 @@ def test_evaluation_collects_only_the_young_generation_and_restores_the_threshol
     assert evaluation.resources
     assert mocks.thresholds == {(collector.YOUNG_THRESHOLD, collector.NEVER, collector.NEVER)}
     assert gc.get_threshold() == (700, 10, 10)
+
+
+def test_evaluation_registers_each_tenant_before_building_the_next():
+    # Given the example project's three tenants, evaluated by the engine's own mocks
+    evaluation = evaluate(PROJECT_ROOT, "dev", DEV)
+    # Then each tenant's resources were registered together, in the order the program built the tenants
+    runs = [tenant for tenant, _ in itertools.groupby(resource.tenant for resource in evaluation.resources)]
+    assert runs == sorted(evaluation.by_tenant()), runs
