@@ -26,6 +26,7 @@ from pulumi.runtime.stack import run_pulumi_func
 
 from components import program
 from components.collector import young_collections_only
+from components.source_positions import not_recorded
 from components.stack import StackSettings
 
 PROJECT = "tributary"
@@ -326,7 +327,7 @@ def _run_under_mocks(
     """`run` as the program of `stack`, in a fresh event loop with fresh mocks, `config` as the stack's
     configuration (none given: the engine's is left as it is), the monitor's calls served by `monitor_threads`
     threads (None: asyncio's default pool); the engine is left clean for the next run."""
-    with _ENGINE_LOCK, young_collections_only():
+    with _ENGINE_LOCK, young_collections_only(), not_recorded():
         loop = asyncio.new_event_loop()
         if monitor_threads is not None:
             # The SDK sends every call to the monitor through the loop's default executor; closing the loop

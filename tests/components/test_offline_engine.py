@@ -1,4 +1,5 @@
-"""How the offline engine runs the program: the collector's setting while it runs, and that it is restored."""
+"""How the offline engine runs the program: the collector's setting and the SDK's stack walk while it runs (both
+restored after), and tenants registered one at a time."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import itertools
 
 import pytest
 from pipeline_spec import DEV, PROJECT_ROOT
+from pulumi.runtime import resource as sdk_resource
 
 from components import collector
-from components.offline import FabricatingMocks, evaluate
+from components.offline import FabricatingMocks, TenantTrackingMonitor, evaluate
 
 
 @pytest.fixture
@@ -60,3 +62,21 @@ def test_evaluation_registers_each_tenant_before_building_the_next():
     # Then each tenant's resources were registered together, in the order the program built the tenants
     runs = [tenant for tenant, _ in itertools.groupby(resource.tenant for resource in evaluation.resources)]
     assert runs == sorted(evaluation.by_tenant()), runs
+
+
+def test_evaluation_sends_no_stack_traces_to_the_mock_monitor_and_restores_the_sdk(monkeypatch):
+    # Given a monitor that notes how many stack frames each registration carries
+    frames = []
+    register = TenantTrackingMonitor.RegisterResource
+
+    def noting(self, request):
+        frames.append(len(request.stackTrace.frames))
+        return register(self, request)
+
+    monkeypatch.setattr(TenantTrackingMonitor, "RegisterResource", noting)
+    sdk_stack_trace = sdk_resource._get_stack_trace
+    # When the example project is evaluated
+    evaluate(PROJECT_ROOT, "dev", DEV)
+    # Then no registration carried a frame, and the SDK walks the stack again once the engine is done
+    assert frames and set(frames) == {0}
+    assert sdk_resource._get_stack_trace is sdk_stack_trace
