@@ -1,7 +1,7 @@
 """The Pulumi program: load every tenant file, keep the ones this stack selects, one pipeline each.
 
-`__main__.py` runs this under `pulumi up`; the offline engine (components/offline.py) runs the very same
-function under Pulumi's mocks for `tributary plan`, the sandbox and the tests.
+`__main__.py` runs `run` under `pulumi up`; the offline engine (components/offline.py) runs the very same steps
+under Pulumi's mocks for `tributary plan`, the sandbox and the tests: `run`, or `build` tenant by tenant.
 """
 
 from __future__ import annotations
