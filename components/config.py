@@ -35,6 +35,7 @@ __all__ = [
     "tenant_level_problems",
 ]
 
+
 def problems_from_validation(error: ValidationError, root: type[BaseModel] | None = None) -> list[tuple[str, str]]:
     """(dotted field, message) for each problem in `error`; `root` (the validated model) suggests names."""
     return field_messages(error, root, PATTERN_WORDS)

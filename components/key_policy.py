@@ -269,4 +269,3 @@ def key_policy(arns: KeyPolicyArns) -> dict:
         },
     ]
     return document(*statements)
-

@@ -177,7 +177,6 @@ def read_stack_file(project_dir: Path, stack: str) -> StackSettings:
     return StackSettings.from_config(document.get("config") or {}, str(path))
 
 
-
 def read_named_stack(project_dir: Path, stack: str) -> StackSettings:
     """The settings of the stack a command was given (`--stack`), a problem with it said once.
 

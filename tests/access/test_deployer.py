@@ -45,6 +45,8 @@ UNNAMED_RESOURCES = {
     f"arn:aws:lambda:{REGION}:{ACCOUNT}:event-source-mapping:*",
     f"arn:aws:glue:{REGION}:{ACCOUNT}:catalog",
 }
+
+
 @pytest.fixture(scope="module")
 def policy() -> dict:
     return deployer_policy(STACK, REGION, ACCOUNT)
