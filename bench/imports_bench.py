@@ -18,7 +18,8 @@ from bench.workload import ROOT
 
 HANDLER_MODULE = "runtime.handler"
 BASELINE_MODULE = "boto3"
-DEFAULT_REPETITIONS = 5
+# An import takes 150-250 ms here, and one run of five moved the ratio by 0.2: fifteen rounds cost ten seconds more.
+DEFAULT_REPETITIONS = 15
 SCRIPT = "import time\nstarted = time.perf_counter()\nimport {module}\nprint(time.perf_counter() - started)\n"
 
 
