@@ -25,6 +25,21 @@ PROJECT_PACKAGES = {"components", "runtime", "sandbox", "access", "cli", "policy
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
 
+def run_without(blocked: list[str], code: str) -> subprocess.CompletedProcess:
+    """Run `code` in a fresh interpreter at the project root where none of the `blocked` top-level modules can be
+    imported: what a machine without those packages would do."""
+    script = (
+        "import sys\n"
+        f"blocked = set({sorted(blocked)!r})\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in blocked:\n"
+        "            raise ImportError(f'{name} is not installed with the core dependencies', name=name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+    ) + code
+    return subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
 def distribution_name(requirement: str) -> str:
     return re.split(r"[\[=<>!~ ;]", requirement, maxsplit=1)[0].lower().replace("_", "-")
 
@@ -119,15 +134,5 @@ def test_the_command_starts_without_the_sandbox_or_handler_extras():
     a fresh interpreter where those packages cannot be imported still loads it."""
     core = importable_modules(PYPROJECT["dependencies"])
     extras_only = sorted(importable_modules(extra_requirements("sandbox")) - core)
-    script = (
-        "import sys\n"
-        f"blocked = set({extras_only!r})\n"
-        "class Block:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in blocked:\n"
-        "            raise ImportError(f'{name} is not installed with the core dependencies')\n"
-        "sys.meta_path.insert(0, Block())\n"
-        "import cli.main\n"
-    )
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = run_without(extras_only, "import cli.main\n")
     assert result.returncode == 0, result.stderr[-2000:]
